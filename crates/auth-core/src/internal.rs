@@ -1,0 +1,132 @@
+//! The internal credential: a short-lived HS256 token the edge mints with
+//! `INTERNAL_AUTH_SECRET` for each call to tasks, whose subject is the user
+//! the call is made for. Tasks accepts a call only when it verifies and its
+//! subject equals the `x-user-id` metadata.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use crate::jwt::{self, PinnedKey, Rules};
+use crate::settings::checked_secret;
+use crate::{SettingsError, TokenError};
+
+/// The `iss` of internal credentials.
+pub const INTERNAL_ISSUER: &str = "todo-edge";
+/// The `aud` of internal credentials.
+pub const INTERNAL_AUDIENCE: &str = "tasks";
+/// How long an internal credential lives, in seconds.
+const LIFETIME_SECS: u64 = 60;
+const LEEWAY_SECS: u64 = 5;
+
+/// The environment variable holding the internal secret.
+const SECRET_NAME: &str = "INTERNAL_AUTH_SECRET";
+
+#[derive(Serialize)]
+struct InternalClaims<'a> {
+    iss: &'static str,
+    aud: &'static str,
+    sub: &'a str,
+    iat: u64,
+    exp: u64,
+}
+
+/// Signing an internal credential failed (never expected with an HS256 key).
+#[derive(Debug, thiserror::Error)]
+#[error("could not sign the internal credential")]
+pub struct MintError;
+
+/// Mints internal credentials (the edge's side).
+#[derive(Clone)]
+pub struct InternalSigner {
+    key: EncodingKey,
+    header: Header,
+}
+
+impl InternalSigner {
+    pub fn new(secret: Option<&SecretString>) -> Result<Self, SettingsError> {
+        let secret = checked_secret(SECRET_NAME, secret)?;
+        Ok(Self {
+            key: EncodingKey::from_secret(secret.expose_secret().as_bytes()),
+            header: Header::new(Algorithm::HS256),
+        })
+    }
+
+    /// A credential for one call made on behalf of `user_id`.
+    pub fn mint(&self, user_id: &str) -> Result<String, MintError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = InternalClaims {
+            iss: INTERNAL_ISSUER,
+            aud: INTERNAL_AUDIENCE,
+            sub: user_id,
+            iat: now,
+            exp: now + LIFETIME_SECS,
+        };
+        jsonwebtoken::encode(&self.header, &claims, &self.key).map_err(|_| MintError)
+    }
+}
+
+/// Verifies internal credentials (the tasks side).
+pub struct InternalVerifier {
+    key: PinnedKey,
+    rules: Rules,
+}
+
+impl InternalVerifier {
+    pub fn new(secret: Option<&SecretString>) -> Result<Self, SettingsError> {
+        let secret = checked_secret(SECRET_NAME, secret)?;
+        Ok(Self {
+            key: PinnedKey {
+                alg: Algorithm::HS256,
+                key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+            },
+            rules: Rules::new(INTERNAL_ISSUER, INTERNAL_AUDIENCE, LEEWAY_SECS, LIFETIME_SECS),
+        })
+    }
+
+    /// The user the credential was minted for.
+    pub fn verify(&self, token: &str) -> Result<String, TokenError> {
+        let header = jwt::inspect(token)?;
+        jwt::decode(token, &header, &self.key, &self.rules).map(|claims| claims.user_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret(s: &str) -> SecretString {
+        SecretString::from(s.to_owned())
+    }
+
+    #[test]
+    fn minted_credential_verifies_and_names_its_user() {
+        let s = secret("internal-secret-internal-secret-0123");
+        let signer = InternalSigner::new(Some(&s)).expect("signer");
+        let verifier = InternalVerifier::new(Some(&s)).expect("verifier");
+        let token = signer.mint("user-1").expect("mint");
+        assert_eq!(verifier.verify(&token), Ok("user-1".to_owned()));
+    }
+
+    #[test]
+    fn credential_from_another_secret_is_refused() {
+        let signer =
+            InternalSigner::new(Some(&secret("one-secret-one-secret-one-secret-1"))).expect("s");
+        let verifier =
+            InternalVerifier::new(Some(&secret("two-secret-two-secret-two-secret-2"))).expect("v");
+        let token = signer.mint("user-1").expect("mint");
+        assert_eq!(verifier.verify(&token), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn short_or_missing_internal_secret_is_refused() {
+        assert!(matches!(
+            InternalSigner::new(Some(&secret("short"))),
+            Err(SettingsError::ShortSecret { .. })
+        ));
+        assert!(matches!(
+            InternalVerifier::new(None),
+            Err(SettingsError::MissingSecret(_))
+        ));
+    }
+}

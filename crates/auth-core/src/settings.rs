@@ -1,0 +1,132 @@
+//! The token settings the edge and auth-verify share, read by the `config`
+//! crate from the public names in DESIGN.md, and checked once at start-up.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::jwt::Rules;
+use crate::{KeySource, TokenVerifier};
+
+/// The shortest secret accepted, in bytes.
+pub const MIN_SECRET_BYTES: usize = 32;
+/// The largest clock-skew leeway accepted, in seconds.
+pub const MAX_LEEWAY_SECS: u64 = 60;
+
+/// How tokens are verified (`AUTH_JWT_MODE`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JwtMode {
+    /// HS256 with `BETTER_AUTH_SECRET` (the default).
+    #[default]
+    Hs256,
+    /// Better Auth's asymmetric keys, from its JWKS endpoint.
+    Jwks,
+    /// HS256 tokens against the secret, asymmetric ones against the JWKS.
+    Both,
+}
+
+/// Token settings; field names are the environment variables, lower-cased.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    /// `BETTER_AUTH_SECRET`: the HS256 secret shared with the web app.
+    pub better_auth_secret: Option<SecretString>,
+    /// `BETTER_AUTH_URL`: the web app's base URL, the expected `iss` and `aud`.
+    #[serde(default = "default_url")]
+    pub better_auth_url: String,
+    /// `AUTH_JWT_MODE`.
+    #[serde(default)]
+    pub auth_jwt_mode: JwtMode,
+    /// `AUTH_JWKS_URL`: overrides `${BETTER_AUTH_URL}/api/auth/jwks`.
+    pub auth_jwks_url: Option<String>,
+    /// `AUTH_LEEWAY_SECS`: clock-skew allowance for `exp` and `nbf` (≤ 60).
+    #[serde(default = "default_leeway")]
+    pub auth_leeway_secs: u64,
+    /// `AUTH_MAX_TOKEN_LIFETIME_SECS`: the longest `exp - now` accepted.
+    #[serde(default = "default_max_lifetime")]
+    pub auth_max_token_lifetime_secs: u64,
+}
+
+fn default_url() -> String {
+    "http://localhost:3000".to_owned()
+}
+fn default_leeway() -> u64 {
+    10
+}
+fn default_max_lifetime() -> u64 {
+    900
+}
+
+impl AuthSettings {
+    /// Settings for the HS256 mode with everything else at its default.
+    pub fn hs256(secret: &str, url: &str) -> Self {
+        Self {
+            better_auth_secret: Some(SecretString::from(secret.to_owned())),
+            better_auth_url: url.to_owned(),
+            auth_jwt_mode: JwtMode::Hs256,
+            auth_jwks_url: None,
+            auth_leeway_secs: default_leeway(),
+            auth_max_token_lifetime_secs: default_max_lifetime(),
+        }
+    }
+
+    /// The verifier these settings describe, or the one thing to fix.
+    pub fn verifier(&self) -> Result<TokenVerifier, SettingsError> {
+        if self.auth_leeway_secs > MAX_LEEWAY_SECS {
+            return Err(SettingsError::LeewayTooLarge(self.auth_leeway_secs));
+        }
+        if self.better_auth_url.trim().is_empty() {
+            return Err(SettingsError::MissingUrl);
+        }
+        let keys = match self.auth_jwt_mode {
+            JwtMode::Hs256 => {
+                let secret = checked_secret("BETTER_AUTH_SECRET", self.better_auth_secret.as_ref())?;
+                KeySource::hs256(secret.expose_secret().as_bytes())
+            }
+            mode @ (JwtMode::Jwks | JwtMode::Both) => {
+                return Err(SettingsError::ModeNotSupported(mode));
+            }
+        };
+        let rules = Rules::new(
+            &self.better_auth_url,
+            &self.better_auth_url,
+            self.auth_leeway_secs,
+            self.auth_max_token_lifetime_secs,
+        );
+        Ok(TokenVerifier::new(keys, rules))
+    }
+}
+
+/// A setting that keeps a service from starting; the text says what to set.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(
+        "{0} is not set: set it to a random string of at least 32 bytes (`just secret` prints one)"
+    )]
+    MissingSecret(&'static str),
+    #[error(
+        "{name} is only {len} bytes long: set it to a random string of at least 32 bytes (`just secret` prints one)"
+    )]
+    ShortSecret { name: &'static str, len: usize },
+    #[error("AUTH_LEEWAY_SECS is {0}: set it to at most 60 seconds")]
+    LeewayTooLarge(u64),
+    #[error("BETTER_AUTH_URL is empty: set it to the web app's base URL, e.g. http://localhost:3000")]
+    MissingUrl,
+    #[error("AUTH_JWT_MODE={0:?} is not supported by this build yet: set AUTH_JWT_MODE=hs256")]
+    ModeNotSupported(JwtMode),
+}
+
+/// The secret, if it is set and long enough.
+pub(crate) fn checked_secret<'a>(
+    name: &'static str,
+    secret: Option<&'a SecretString>,
+) -> Result<&'a SecretString, SettingsError> {
+    let secret = secret.ok_or(SettingsError::MissingSecret(name))?;
+    let len = secret.expose_secret().len();
+    if len == 0 {
+        return Err(SettingsError::MissingSecret(name));
+    }
+    if len < MIN_SECRET_BYTES {
+        return Err(SettingsError::ShortSecret { name, len });
+    }
+    Ok(secret)
+}

@@ -80,7 +80,12 @@ impl InternalVerifier {
                 alg: Algorithm::HS256,
                 key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
             },
-            rules: Rules::new(INTERNAL_ISSUER, INTERNAL_AUDIENCE, LEEWAY_SECS, LIFETIME_SECS),
+            rules: Rules::new(
+                INTERNAL_ISSUER,
+                INTERNAL_AUDIENCE,
+                LEEWAY_SECS,
+                LIFETIME_SECS,
+            ),
         })
     }
 

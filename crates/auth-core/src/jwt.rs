@@ -52,7 +52,9 @@ pub fn inspect(token: &str) -> Result<TokenHeader, TokenError> {
         segments.next(),
         segments.next(),
     ) else {
-        return Err(TokenError::Malformed("expected three dot-separated segments"));
+        return Err(TokenError::Malformed(
+            "expected three dot-separated segments",
+        ));
     };
     if header.is_empty() || payload.is_empty() {
         return Err(TokenError::Malformed("empty segment"));
@@ -144,6 +146,12 @@ pub fn decode(
         .map_err(from_jsonwebtoken)?
         .claims;
 
+    // jsonwebtoken also accepts an array of issuers that contains the
+    // expected one; RFC 7519 §4.1.1 makes `iss` a single string, and the
+    // rule is an exact match.
+    if !matches!(claims.get("iss"), Some(Value::String(_))) {
+        return Err(TokenError::InvalidClaim("iss"));
+    }
     let exp = claims
         .get("exp")
         .and_then(Value::as_u64)
@@ -175,10 +183,17 @@ fn subject(sub: Option<&Value>) -> Result<String, TokenError> {
     if sub.len() > MAX_SUBJECT_BYTES {
         return Err(TokenError::InvalidSubject("longer than 255 bytes"));
     }
-    if sub.chars().any(char::is_control) {
+    if sub.chars().any(is_invisible) {
         return Err(TokenError::InvalidSubject("contains control characters"));
     }
     Ok(sub.clone())
+}
+
+/// Control characters, and the Unicode line separators and bidirectional
+/// overrides that would let an id display as another.
+fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// An attacker-chosen header value, cut and cleaned so it is safe to log and

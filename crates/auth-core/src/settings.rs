@@ -79,7 +79,8 @@ impl AuthSettings {
         }
         let keys = match self.auth_jwt_mode {
             JwtMode::Hs256 => {
-                let secret = checked_secret("BETTER_AUTH_SECRET", self.better_auth_secret.as_ref())?;
+                let secret =
+                    checked_secret("BETTER_AUTH_SECRET", self.better_auth_secret.as_ref())?;
                 KeySource::hs256(secret.expose_secret().as_bytes())
             }
             mode @ (JwtMode::Jwks | JwtMode::Both) => {
@@ -109,7 +110,9 @@ pub enum SettingsError {
     ShortSecret { name: &'static str, len: usize },
     #[error("AUTH_LEEWAY_SECS is {0}: set it to at most 60 seconds")]
     LeewayTooLarge(u64),
-    #[error("BETTER_AUTH_URL is empty: set it to the web app's base URL, e.g. http://localhost:3000")]
+    #[error(
+        "BETTER_AUTH_URL is empty: set it to the web app's base URL, e.g. http://localhost:3000"
+    )]
     MissingUrl,
     #[error("AUTH_JWT_MODE={0:?} is not supported by this build yet: set AUTH_JWT_MODE=hs256")]
     ModeNotSupported(JwtMode),

@@ -1,1 +1,171 @@
-//! placeholder
+//! The edge: the only public API. It verifies the caller's Better Auth JWT
+//! (through auth-core, or auth-verify in remote mode), checks that the path's
+//! user id is the token's subject, and calls the tasks service over gRPC with
+//! that user id and an internal credential.
+
+mod auth;
+mod error;
+mod health;
+pub mod settings;
+mod tasks;
+mod upstream;
+
+use std::future::Future;
+
+use anyhow::Context;
+use auth_core::{AuthSettings, InternalSigner};
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::routing::{get, patch};
+use proto::auth::auth_verify_client::AuthVerifyClient;
+use tokio::net::TcpListener;
+use tonic_health::pb::health_client::HealthClient;
+use tower_http::cors::CorsLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use crate::auth::Authenticator;
+pub use crate::error::ApiError;
+pub use crate::settings::Settings;
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Inbound headers that name a user or an internal caller: the edge decides
+/// those itself, so whatever a client sends is dropped on arrival.
+const STRIPPED_HEADERS: [&str; 3] = ["x-user-id", "x-internal-auth", "x-forwarded-user"];
+
+/// Cheap handles shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    auth: Authenticator,
+    tasks: upstream::Tasks,
+    /// auth-verify's health, in remote mode.
+    verify_health: Option<HealthClient<tonic::transport::Channel>>,
+    settings: Settings,
+    cors_origin: HeaderValue,
+}
+
+impl AppState {
+    /// Checks the settings and prepares (lazy) upstream channels; fails with
+    /// a message that says what to set.
+    pub fn new(auth: &AuthSettings, settings: Settings) -> anyhow::Result<Self> {
+        let signer = InternalSigner::new(settings.internal_auth_secret.as_ref())?;
+        let (authenticator, verify_health) = match &settings.auth_verify_url {
+            Some(url) if !url.trim().is_empty() => {
+                let channel = upstream::channel(url, settings.connect_timeout())
+                    .context("AUTH_VERIFY_URL")?;
+                let client = AuthVerifyClient::new(channel.clone());
+                let remote = Authenticator::Remote {
+                    client,
+                    timeout: settings.upstream_timeout(),
+                };
+                (remote, Some(HealthClient::new(channel)))
+            }
+            _ => (Authenticator::Local(auth.verifier()?), None),
+        };
+        let channel = upstream::channel(&settings.tasks_url, settings.connect_timeout())
+            .context("TASKS_URL")?;
+        let tasks = upstream::Tasks::new(channel, signer, settings.upstream_timeout());
+        Ok(Self {
+            auth: authenticator,
+            tasks,
+            verify_health,
+            cors_origin: origin_of(&auth.better_auth_url)?,
+            settings,
+        })
+    }
+}
+
+/// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
+fn origin_of(url: &str) -> anyhow::Result<HeaderValue> {
+    let uri: axum::http::Uri = url
+        .parse()
+        .with_context(|| format!("BETTER_AUTH_URL {url:?} is not a URL"))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        anyhow::bail!(
+            "BETTER_AUTH_URL {url:?} must be an absolute URL such as http://localhost:3000"
+        );
+    };
+    HeaderValue::from_str(&format!("{scheme}://{authority}"))
+        .with_context(|| format!("BETTER_AUTH_URL {url:?} is not a valid origin"))
+}
+
+/// The whole HTTP API with its middleware.
+pub fn router(state: AppState) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(state.cors_origin.clone())
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([header::LOCATION, REQUEST_ID])
+        .max_age(std::time::Duration::from_secs(600));
+    let timeout = TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        state.settings.request_timeout(),
+    );
+    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
+        let request_id = request
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|id| id.to_str().ok())
+            .unwrap_or_default();
+        // The path only: a query string could carry a token.
+        tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.uri().path(),
+            request_id,
+            user_id = tracing::field::Empty,
+        )
+    });
+
+    Router::new()
+        .route("/api/{user_id}/tasks", get(tasks::list).post(tasks::create))
+        .route(
+            "/api/{user_id}/tasks/{id}",
+            get(tasks::get).put(tasks::update).delete(tasks::delete),
+        )
+        .route("/api/{user_id}/tasks/{id}/complete", patch(tasks::toggle))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(|| async { ApiError::NotFound })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_request(strip_identity_headers))
+        .layer(timeout)
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn strip_identity_headers(mut request: Request) -> Request {
+    for name in STRIPPED_HEADERS {
+        request.headers_mut().remove(name);
+    }
+    request
+}
+
+/// Serves the API on an already-bound listener until `shutdown` resolves,
+/// then drains in-flight requests.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    tracing::info!(addr = %listener.local_addr()?, "edge listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("edge server failed")
+}

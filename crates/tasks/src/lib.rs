@@ -1,1 +1,19 @@
-//! placeholder
+//! The task store: a tonic gRPC service over sea-orm (PostgreSQL, or an
+//! embedded SQLite file by default). It trusts nothing but a caller that
+//! presents a valid internal credential whose subject equals `x-user-id`.
+
+mod auth;
+mod db;
+mod entity;
+pub mod repo;
+mod server;
+mod service;
+mod settings;
+#[cfg(feature = "test-support")]
+pub mod testing;
+
+pub use auth::{Caller, InternalAuth};
+pub use db::{MIGRATION_LOCK_KEY, connect, migrate};
+pub use server::{run, serve};
+pub use service::TasksService;
+pub use settings::Settings;

@@ -1,0 +1,110 @@
+//! AuthVerify over a real socket: a valid token yields its user and claims,
+//! a refused one UNAUTHENTICATED with the reason, and health is SERVING.
+
+use auth_core::AuthSettings;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use proto::auth::VerifyRequest;
+use proto::auth::auth_verify_client::AuthVerifyClient;
+use serde_json::json;
+use tokio::sync::oneshot;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_client::HealthClient;
+
+const SECRET: &str = "auth-verify-test-secret-0123456789abcdef";
+const URL: &str = "http://localhost:3000";
+
+async fn spawn() -> (String, oneshot::Sender<()>) {
+    let verifier = AuthSettings::hs256(SECRET, URL)
+        .verifier()
+        .expect("verifier");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(auth_verify::serve(verifier, listener, async {
+        let _ = stopped.await;
+    }));
+    (format!("http://{addr}"), stop)
+}
+
+fn token(secret: &str, exp_offset: i64) -> String {
+    let now = jsonwebtoken::get_current_timestamp() as i64;
+    let claims = json!({
+        "sub": "user-1", "iss": URL, "aud": URL, "iat": now, "exp": now + exp_offset,
+        "email": "one@example.com", "name": "One",
+    });
+    jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign")
+}
+
+#[tokio::test]
+async fn verifies_tokens_over_grpc() {
+    let (url, _stop) = spawn().await;
+    let mut client = AuthVerifyClient::connect(url.clone())
+        .await
+        .expect("connect");
+
+    let reply = client
+        .verify(VerifyRequest {
+            token: token(SECRET, 900),
+        })
+        .await
+        .expect("valid token")
+        .into_inner();
+    assert_eq!(reply.user_id, "user-1");
+    assert_eq!(reply.email.as_deref(), Some("one@example.com"));
+    assert_eq!(reply.name.as_deref(), Some("One"));
+    assert!(reply.expires_at > 0);
+
+    let expired = client
+        .verify(VerifyRequest {
+            token: token(SECRET, -3600),
+        })
+        .await
+        .expect_err("expired token");
+    assert_eq!(expired.code(), tonic::Code::Unauthenticated);
+    assert_eq!(expired.message(), "token has expired");
+
+    let forged = client
+        .verify(VerifyRequest {
+            token: token("some-other-secret-some-other-secret-0123", 900),
+        })
+        .await
+        .expect_err("forged token");
+    assert_eq!(forged.code(), tonic::Code::Unauthenticated);
+    assert_eq!(forged.message(), "token signature is invalid");
+
+    let huge = client
+        .verify(VerifyRequest {
+            token: "a".repeat(9000),
+        })
+        .await
+        .expect_err("huge token");
+    assert_eq!(huge.code(), tonic::Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn serves_grpc_health() {
+    let (url, _stop) = spawn().await;
+    let channel = tonic::transport::Endpoint::from_shared(url)
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+    let mut health = HealthClient::new(channel);
+    for service in ["", "todo.auth.v1.AuthVerify"] {
+        let reply = health
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .expect("health")
+            .into_inner();
+        assert_eq!(reply.status, 1, "SERVING for {service:?}");
+    }
+}

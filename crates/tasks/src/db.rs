@@ -1,0 +1,103 @@
+//! Connecting to the database and applying the schema at start-up, safely
+//! when several replicas start at once.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use migrations::{Migrator, MigratorTrait};
+use sea_orm::sqlx::postgres::PgPoolOptions;
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+};
+
+use crate::settings::is_sqlite;
+
+/// The `pg_advisory_lock` key every replica takes around its migrations
+/// (the bytes of "tasksmig"); nothing else in the database may use it.
+pub const MIGRATION_LOCK_KEY: i64 = 0x7461_736b_736d_6967;
+
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection pool for `database_url` (PostgreSQL or SQLite). SQLite gets
+/// exactly one connection that is never recycled, so `sqlite::memory:` keeps
+/// its data for the life of the pool.
+pub async fn connect(
+    database_url: &str,
+    max_connections: u32,
+) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(database_url);
+    options
+        .connect_timeout(CONNECT_TIMEOUT)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .sqlx_logging(false);
+    if is_sqlite(database_url) {
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    } else {
+        options.max_connections(max_connections.max(1));
+    }
+    Database::connect(options)
+        .await
+        .context("could not connect to the database")
+}
+
+/// Applies pending migrations. On PostgreSQL they run under
+/// `pg_advisory_lock(MIGRATION_LOCK_KEY)`, taken and released on one
+/// dedicated connection, so replicas starting together migrate one at a time
+/// and the others find nothing left to do.
+pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    match db.get_database_backend() {
+        DatabaseBackend::Postgres => migrate_postgres(db).await,
+        _ => Migrator::up(db, None)
+            .await
+            .context("could not migrate the database"),
+    }
+}
+
+async fn migrate_postgres(db: &DatabaseConnection) -> anyhow::Result<()> {
+    // Session-level advisory locks belong to one server connection: lock,
+    // migrate and unlock must all run on the same one, which a shared pool
+    // does not promise. A separate pool capped at one connection that is
+    // never recycled does.
+    let options = db.get_postgres_connection_pool().connect_options();
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .min_connections(0)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_with((*options).clone())
+        .await
+        .context("could not open the migration connection")?;
+    let conn = DatabaseConnection::from(pool);
+
+    let result = locked_up(&conn).await;
+    // Closing the connection releases the lock even if unlocking failed.
+    let closed = conn
+        .close()
+        .await
+        .context("could not close the migration connection");
+    result.and(closed)
+}
+
+async fn locked_up(conn: &DatabaseConnection) -> anyhow::Result<()> {
+    advisory(conn, "pg_advisory_lock")
+        .await
+        .context("could not take the migration lock")?;
+    let migrated = Migrator::up(conn, None)
+        .await
+        .context("could not migrate the database");
+    let unlocked = advisory(conn, "pg_advisory_unlock")
+        .await
+        .context("could not release the migration lock");
+    migrated.and(unlocked)
+}
+
+async fn advisory(conn: &DatabaseConnection, function: &str) -> Result<(), DbErr> {
+    conn.execute_unprepared(&format!("SELECT {function}({MIGRATION_LOCK_KEY})"))
+        .await
+        .map(drop)
+}

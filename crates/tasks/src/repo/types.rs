@@ -1,0 +1,68 @@
+//! What the repository takes and gives back: plain data, no sea-orm types.
+
+use chrono::{DateTime, Utc};
+
+use crate::entity;
+
+/// A stored task, always owned by the user it was read for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Task {
+    pub id: i64,
+    pub user_id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub completed: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<entity::Model> for Task {
+    fn from(m: entity::Model) -> Self {
+        Self {
+            id: m.id,
+            user_id: m.user_id,
+            title: m.title,
+            description: m.description,
+            completed: m.completed,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+/// Which tasks a list returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum StatusFilter {
+    #[default]
+    All,
+    Pending,
+    Completed,
+}
+
+/// A task to create; validated by the repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTask {
+    pub title: String,
+    pub description: Option<String>,
+}
+
+/// A full update: title and description are replaced (`None` clears the
+/// description); `completed: None` leaves the completion state as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskUpdate {
+    pub title: String,
+    pub description: Option<String>,
+    pub completed: Option<bool>,
+}
+
+/// Why a repository call failed. A task owned by someone else is
+/// [`TaskError::NotFound`], exactly like one that does not exist.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    #[error("task not found")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error")]
+    Db(#[from] sea_orm::DbErr),
+}

@@ -1,0 +1,84 @@
+//! Serving: the Tasks service behind [`InternalAuth`], plus gRPC health, on
+//! an already-bound listener, until a shutdown future resolves.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context;
+use auth_core::InternalVerifier;
+use proto::tasks::tasks_server::{SERVICE_NAME, TasksServer};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+use tonic_health::ServingStatus;
+
+use crate::auth::InternalAuth;
+use crate::service::TasksService;
+use crate::{Settings, connect, migrate};
+
+/// The largest request message accepted: a task is well under 8 KiB.
+const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// A call that takes longer is cancelled with DEADLINE_EXCEEDED (clients may
+/// ask for less with `grpc-timeout`).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves on `listener` until `shutdown` resolves, then stops accepting and
+/// lets calls in flight finish. Health reports `todo.tasks.v1.Tasks` and
+/// `""` as SERVING; health needs no credential, Tasks always does.
+pub async fn serve(
+    db: DatabaseConnection,
+    verifier: InternalVerifier,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_service_status("", ServingStatus::Serving).await;
+    health
+        .set_service_status(SERVICE_NAME, ServingStatus::Serving)
+        .await;
+
+    let tasks =
+        TasksServer::new(TasksService::new(db)).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let tasks = InterceptedService::new(tasks, InternalAuth::new(verifier));
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+
+    Server::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .trace_fn(|request| {
+            tracing::info_span!(
+                "grpc",
+                method = %request.uri().path(),
+                user_id = tracing::field::Empty,
+            )
+        })
+        .add_service(health_service)
+        .add_service(tasks)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+        .context("the gRPC server failed")
+}
+
+/// Start-up as the binary does it: check the internal secret, connect,
+/// migrate, then [`serve`] on `listener` until `shutdown` resolves.
+pub async fn run(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let verifier = settings.verifier()?;
+    let url = settings.database_url()?;
+    let db = connect(&url, settings.max_connections(&url)).await?;
+    migrate(&db).await?;
+    tracing::info!(
+        addr = %listener.local_addr().context("listener has no address")?,
+        backend = ?db.get_database_backend(),
+        "tasks listening"
+    );
+    let served = serve(db.clone(), verifier, listener, shutdown).await;
+    if let Err(err) = db.close().await {
+        tracing::warn!(error = %err, "could not close the database pool");
+    }
+    served
+}

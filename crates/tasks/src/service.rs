@@ -1,0 +1,190 @@
+//! The `todo.tasks.v1.Tasks` gRPC service: reads the verified caller from
+//! the request extensions, calls the repository, and maps its errors to
+//! exact status codes.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use proto::tasks::{
+    self as pb, CreateTaskRequest, DeleteTaskRequest, DeleteTaskResponse, GetTaskRequest,
+    ListTasksRequest, ListTasksResponse, ToggleCompleteRequest, UpdateTaskRequest,
+    tasks_server::Tasks,
+};
+use sea_orm::DatabaseConnection;
+use tonic::{Request, Response, Status};
+
+use crate::auth::Caller;
+use crate::repo::{self, NewTask, StatusFilter, Task, TaskError, TaskUpdate};
+
+/// The service: a handle on the connection pool.
+#[derive(Clone)]
+pub struct TasksService {
+    db: DatabaseConnection,
+}
+
+impl TasksService {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[tonic::async_trait]
+impl Tasks for TasksService {
+    async fn list_tasks(
+        &self,
+        request: Request<ListTasksRequest>,
+    ) -> Result<Response<ListTasksResponse>, Status> {
+        let user = Caller::of(&request)?;
+        let req = request.get_ref();
+        let filter = status_filter(req.status)?;
+        let tasks = repo::list(user, &self.db, filter, req.limit, req.offset)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(ListTasksResponse {
+            tasks: tasks.into_iter().map(to_proto).collect(),
+        }))
+    }
+
+    async fn create_task(
+        &self,
+        request: Request<CreateTaskRequest>,
+    ) -> Result<Response<pb::Task>, Status> {
+        let user = Caller::of(&request)?;
+        let req = request.get_ref();
+        let new = NewTask {
+            title: req.title.clone(),
+            description: req.description.clone(),
+        };
+        reply(repo::create(user, &self.db, new).await)
+    }
+
+    async fn get_task(
+        &self,
+        request: Request<GetTaskRequest>,
+    ) -> Result<Response<pb::Task>, Status> {
+        let user = Caller::of(&request)?;
+        reply(repo::get(user, &self.db, request.get_ref().id).await)
+    }
+
+    async fn update_task(
+        &self,
+        request: Request<UpdateTaskRequest>,
+    ) -> Result<Response<pb::Task>, Status> {
+        let user = Caller::of(&request)?;
+        let req = request.get_ref();
+        let changes = TaskUpdate {
+            title: req.title.clone(),
+            description: req.description.clone(),
+            completed: req.completed,
+        };
+        reply(repo::update(user, &self.db, req.id, changes).await)
+    }
+
+    async fn delete_task(
+        &self,
+        request: Request<DeleteTaskRequest>,
+    ) -> Result<Response<DeleteTaskResponse>, Status> {
+        let user = Caller::of(&request)?;
+        repo::delete(user, &self.db, request.get_ref().id)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(DeleteTaskResponse {}))
+    }
+
+    async fn toggle_complete(
+        &self,
+        request: Request<ToggleCompleteRequest>,
+    ) -> Result<Response<pb::Task>, Status> {
+        let user = Caller::of(&request)?;
+        reply(repo::toggle(user, &self.db, request.get_ref().id).await)
+    }
+}
+
+fn reply(result: Result<Task, TaskError>) -> Result<Response<pb::Task>, Status> {
+    result
+        .map(|task| Response::new(to_proto(task)))
+        .map_err(to_status)
+}
+
+fn status_filter(value: i32) -> Result<StatusFilter, Status> {
+    match pb::StatusFilter::try_from(value) {
+        Ok(pb::StatusFilter::All) => Ok(StatusFilter::All),
+        Ok(pb::StatusFilter::Pending) => Ok(StatusFilter::Pending),
+        Ok(pb::StatusFilter::Completed) => Ok(StatusFilter::Completed),
+        Err(_) => Err(Status::invalid_argument(format!(
+            "unknown status filter {value}"
+        ))),
+    }
+}
+
+/// The exact mapping of DESIGN.md; a database error's cause is logged here,
+/// inside the request's span, and never sent.
+pub(crate) fn to_status(err: TaskError) -> Status {
+    match err {
+        TaskError::NotFound => Status::not_found("task not found"),
+        TaskError::Invalid(reason) => Status::invalid_argument(reason),
+        TaskError::Db(cause) => {
+            tracing::error!(error = %cause, "database error");
+            Status::internal("internal error")
+        }
+    }
+}
+
+fn to_proto(task: Task) -> pb::Task {
+    pb::Task {
+        id: task.id,
+        user_id: task.user_id,
+        title: task.title,
+        description: task.description,
+        completed: task.completed,
+        created_at: rfc3339(task.created_at),
+        updated_at: rfc3339(task.updated_at),
+    }
+}
+
+/// RFC 3339 in UTC with a `Z`, e.g. `2026-11-25T10:00:00.123456Z`.
+fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use sea_orm::DbErr;
+    use tonic::Code;
+
+    use super::*;
+
+    #[test]
+    fn errors_map_to_exact_codes_and_hide_database_causes() {
+        let status = to_status(TaskError::NotFound);
+        assert_eq!(
+            (status.code(), status.message()),
+            (Code::NotFound, "task not found")
+        );
+        let status = to_status(TaskError::Invalid("title must not be empty".into()));
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(status.message(), "title must not be empty");
+        let status = to_status(TaskError::Db(DbErr::Custom("relation secret_table".into())));
+        assert_eq!(
+            (status.code(), status.message()),
+            (Code::Internal, "internal error")
+        );
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
+            .single()
+            .expect("valid");
+        assert_eq!(rfc3339(at), "2026-11-25T10:00:00.000000Z");
+    }
+
+    #[test]
+    fn unknown_status_filters_are_invalid() {
+        assert_eq!(status_filter(2).ok(), Some(StatusFilter::Completed));
+        assert_eq!(
+            status_filter(7).expect_err("bad").code(),
+            Code::InvalidArgument
+        );
+    }
+}

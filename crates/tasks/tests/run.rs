@@ -1,0 +1,163 @@
+//! Start-up as the binary does it: `run` on the embedded SQLite file keeps
+//! tasks across restarts, and a missing or short internal secret stops the
+//! service before it serves anything.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use proto::USER_ID_METADATA;
+use proto::tasks::tasks_client::TasksClient;
+use proto::tasks::{CreateTaskRequest, ListTasksRequest};
+use tasks::Settings;
+use tasks::testing::{TEST_INTERNAL_SECRET, bearer};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tonic::Request;
+
+const ALICE: &str = "alice";
+
+fn as_alice<T>(message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    let credential = bearer(TEST_INTERNAL_SECRET, ALICE).expect("mint");
+    request
+        .metadata_mut()
+        .insert("authorization", credential.parse().expect("ascii"));
+    request
+        .metadata_mut()
+        .insert(USER_ID_METADATA, ALICE.parse().expect("ascii"));
+    request
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tasks-{name}-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// Runs the service once, with `settings`, around `body`.
+async fn with_service<F, Fut>(settings: Settings, body: F)
+where
+    F: FnOnce(TasksClient<tonic::transport::Channel>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(tasks::run(settings, listener, async {
+        let _ = stopped.await;
+    }));
+    // The listener is already bound; connecting retries until the service
+    // has migrated and started accepting.
+    let client = connect(&url).await;
+    body(client).await;
+    let _ = stop.send(());
+    server.await.expect("no panic").expect("clean shutdown");
+}
+
+async fn connect(url: &str) -> TasksClient<tonic::transport::Channel> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match TasksClient::connect(url.to_owned()).await {
+            Ok(client) => return client,
+            Err(err) if Instant::now() > deadline => panic!("service did not start: {err}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
+#[tokio::test]
+async fn run_on_the_sqlite_file_keeps_tasks_across_restarts() {
+    let dir = temp_dir("run");
+    let mut settings = Settings::new(None, TEST_INTERNAL_SECRET);
+    settings.tasks_sqlite_path = dir.join("nested/tasks.db");
+
+    with_service(settings.clone(), |mut client| async move {
+        let request = CreateTaskRequest {
+            title: "Survive a restart".to_owned(),
+            description: None,
+        };
+        client.create_task(as_alice(request)).await.expect("create");
+    })
+    .await;
+    assert!(
+        dir.join("nested/tasks.db").is_file(),
+        "the parent directory was created"
+    );
+
+    with_service(settings, |mut client| async move {
+        let listed = client
+            .list_tasks(as_alice(ListTasksRequest::default()))
+            .await
+            .expect("list")
+            .into_inner();
+        let titles: Vec<_> = listed.tasks.into_iter().map(|t| t.title).collect();
+        assert_eq!(titles, ["Survive a restart"]);
+    })
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn run_refuses_a_short_internal_secret() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let err = tasks::run(
+        Settings::new(None, "too-short"),
+        listener,
+        std::future::pending(),
+    )
+    .await
+    .expect_err("refused");
+    assert!(err.to_string().contains("INTERNAL_AUTH_SECRET"), "{err}");
+}
+
+/// The binary's exit status and stderr, with `INTERNAL_AUTH_SECRET` set to
+/// `secret` (or unset); killed if still running after a few seconds (it
+/// should refuse at once).
+fn run_binary(secret: Option<&str>) -> (bool, String) {
+    let dir = temp_dir("bin");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tasks"));
+    command
+        .env_remove("INTERNAL_AUTH_SECRET")
+        .env_remove("DATABASE_URL")
+        .env_remove("CONFIG_FILE")
+        .env("TASKS_LISTEN_ADDR", "127.0.0.1:0")
+        .env("TASKS_SQLITE_PATH", dir.join("tasks.db"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(secret) = secret {
+        command.env("INTERNAL_AUTH_SECRET", secret);
+    }
+    let mut child = command.spawn().expect("spawn the tasks binary");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("output");
+    let _ = std::fs::remove_dir_all(dir);
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_binary_refuses_a_missing_or_short_secret_in_one_line() {
+    for (secret, expected) in [
+        (None, "INTERNAL_AUTH_SECRET is not set"),
+        (Some("s3cr3t"), "only 6 bytes"),
+    ] {
+        let (success, stderr) = run_binary(secret);
+        assert!(!success, "exit status must be non-zero");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        if let Some(secret) = secret {
+            assert!(!stderr.contains(secret), "the secret is not echoed");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+# The one entry point: `just dev` runs the stack, `just test` runs every test.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# PostgreSQL for the tests' PostgreSQL variants; set to `skip` to run SQLite only.
+export TEST_DATABASE_URL := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+default:
+    @just --list
+
+# Run tasks + edge (+ web, when installed) on this machine with embedded defaults.
+dev: dev-env
+    #!/usr/bin/env bash
+    set -euo pipefail
+    set -a; source .data/dev.env; set +a
+    cargo build -p tasks -p edge
+    trap 'kill 0' EXIT INT TERM
+    ./target/debug/tasks &
+    ./target/debug/edge &
+    if [ -f web/package.json ]; then
+        [ -d web/node_modules ] || npm --prefix web ci
+        npm --prefix web run dev &
+    fi
+    echo "edge: http://localhost:8080  web: http://localhost:3000  (Ctrl-C stops all)"
+    wait
+
+# Create .data/dev.env with generated dev secrets (kept between runs).
+dev-env:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    mkdir -p .data
+    if [ ! -f .data/dev.env ]; then
+        {
+            echo "BETTER_AUTH_SECRET=$(just secret)"
+            echo "INTERNAL_AUTH_SECRET=$(just secret)"
+            echo "BETTER_AUTH_URL=http://localhost:3000"
+            echo "EDGE_LISTEN_ADDR=127.0.0.1:8080"
+            echo "TASKS_LISTEN_ADDR=127.0.0.1:50052"
+            echo "TASKS_URL=http://127.0.0.1:50052"
+            echo "NEXT_PUBLIC_API_URL=http://localhost:8080"
+        } > .data/dev.env
+        echo "wrote .data/dev.env"
+    fi
+
+# Print a token for USER_ID, signed like the web app's, for curl against `just dev`.
+dev-token user_id: dev-env
+    @set -a; source .data/dev.env; set +a; cargo run -q -p auth-core --example dev-token -- "{{user_id}}"
+
+# Print a strong random secret (for BETTER_AUTH_SECRET / INTERNAL_AUTH_SECRET).
+secret:
+    @python3 -c 'import secrets; print(secrets.token_urlsafe(48))'
+
+# Every test a fresh machine can run (CI runs this).
+test:
+    cargo nextest run --workspace --no-fail-fast
+
+# Formatting and clippy, as CI checks them.
+lint:
+    cargo fmt --all --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Format the code.
+fmt:
+    cargo fmt --all
+
+# Benchmarks (medians are what to quote; the machines are shared and noisy).
+bench:
+    cargo bench -p auth-core --bench verify

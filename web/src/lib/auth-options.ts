@@ -1,0 +1,133 @@
+/**
+ * Better Auth configuration shared by the app (src/lib/auth.ts), the migration
+ * script (scripts/migrate.ts) and the tests, so the tests exercise the very
+ * `jwt.sign` hook the app uses.
+ */
+import type { BetterAuthOptions } from "better-auth";
+import { jwt } from "better-auth/plugins";
+import { SignJWT, type JWTPayload } from "jose";
+
+export type JwtMode = "hs256" | "jwks" | "both";
+
+/** Token lifetime, also the `exp - iat` the backend sees. */
+export const TOKEN_LIFETIME_SECONDS = 15 * 60;
+export const MIN_SECRET_BYTES = 32;
+
+export interface AuthSettings {
+  /** BETTER_AUTH_SECRET: HS256 key (UTF-8 bytes) and Better Auth's own secret. */
+  secret: string;
+  /** BETTER_AUTH_URL: the web app's public origin; becomes `iss` and `aud`. */
+  baseURL: string;
+  /** AUTH_JWT_MODE. `both` signs like `hs256` (the web can only sign one way). */
+  mode: JwtMode;
+  /** Anything Better Auth accepts as `database` (pg Pool, better-sqlite3 Database, adapter). */
+  database: BetterAuthOptions["database"];
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export function parseJwtMode(value: string | undefined): JwtMode {
+  const mode = (value ?? "hs256").trim().toLowerCase();
+  if (mode === "hs256" || mode === "jwks" || mode === "both") return mode;
+  throw new ConfigError(
+    `AUTH_JWT_MODE must be one of hs256, jwks or both (got "${value}").`,
+  );
+}
+
+export function checkSecret(secret: string | undefined, mode: JwtMode): string {
+  if (!secret) {
+    throw new ConfigError(
+      "BETTER_AUTH_SECRET is not set. Generate one with `openssl rand -base64 48` " +
+        "and give the same value to the edge.",
+    );
+  }
+  const bytes = new TextEncoder().encode(secret).length;
+  if (mode !== "jwks" && bytes < MIN_SECRET_BYTES) {
+    throw new ConfigError(
+      `BETTER_AUTH_SECRET is ${bytes} bytes; HS256 signing needs at least ${MIN_SECRET_BYTES}.`,
+    );
+  }
+  return secret;
+}
+
+export function normalizeBaseURL(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`BETTER_AUTH_URL is not a valid URL: "${value}".`);
+  }
+  if (url.pathname !== "/" || url.search || url.hash) {
+    throw new ConfigError(
+      `BETTER_AUTH_URL must be a bare origin such as http://localhost:3000 (got "${value}").`,
+    );
+  }
+  return url.origin;
+}
+
+/** The small token payload: `sub`, `iat`, `exp`, `iss`, `aud` are added by the plugin. */
+export function tokenPayload(user: { id: string; email: string; name: string }) {
+  return { id: user.id, email: user.email, name: user.name };
+}
+
+/** HS256 signer for the jwt plugin's `jwt.sign` hook. */
+/**
+ * HS256 signer for the jwt plugin's documented `jwt.sign` hook. The plugin has
+ * already filled `sub`, `iat`, `exp`, `iss` and `aud`; the key is the UTF-8
+ * bytes of BETTER_AUTH_SECRET. Extra header parameters the plugin asks for
+ * (e.g. a different `typ` for logout tokens) are kept; `alg` is always HS256.
+ */
+export function hs256Signer(secret: string) {
+  const key = new TextEncoder().encode(secret);
+  return (payload: JWTPayload, header?: { typ?: string; cty?: string }) =>
+    new SignJWT(payload)
+      .setProtectedHeader({ ...header, alg: "HS256", typ: header?.typ ?? "JWT" })
+      .sign(key);
+}
+
+export function jwtPlugin(settings: Pick<AuthSettings, "secret" | "baseURL" | "mode">) {
+  const common = {
+    issuer: settings.baseURL,
+    audience: settings.baseURL,
+    expirationTime: "15m", // = TOKEN_LIFETIME_SECONDS
+    definePayload: ({ user }: { user: { id: string; email: string; name: string } }) =>
+      tokenPayload(user),
+  };
+  if (settings.mode === "jwks") {
+    // Better Auth's own asymmetric keys (EdDSA / Ed25519 by default), published
+    // at ${BETTER_AUTH_URL}/api/auth/jwks for the backend to verify with.
+    return jwt({ jwt: common });
+  }
+  return jwt({
+    jwt: { ...common, sign: hs256Signer(settings.secret) },
+    // With a custom `sign` the plugin requires these two to be present; no key
+    // pair is generated or published (`/api/auth/jwks` answers 404 in this mode).
+    jwks: {
+      remoteUrl: `${settings.baseURL}/api/auth/jwks`,
+      keyPairConfig: { alg: "EdDSA" },
+    },
+  });
+}
+
+export function createAuthOptions(settings: AuthSettings) {
+  const baseURL = normalizeBaseURL(settings.baseURL);
+  const secret = checkSecret(settings.secret, settings.mode);
+  return {
+    appName: "Todo",
+    baseURL,
+    basePath: "/api/auth",
+    secret,
+    database: settings.database,
+    emailAndPassword: {
+      enabled: true,
+      requireEmailVerification: false,
+      autoSignIn: true,
+      minPasswordLength: 8,
+      maxPasswordLength: 128,
+    },
+    telemetry: { enabled: false },
+    plugins: [jwtPlugin({ secret, baseURL, mode: settings.mode })],
+  } satisfies BetterAuthOptions;
+}

@@ -1,0 +1,246 @@
+/**
+ * Browser end-to-end: Debian Chromium (playwright-core) against the production
+ * Next build, the Rust edge and tasks, all started here on free ports with
+ * fresh secrets and temp SQLite databases. Every process is killed in afterAll.
+ *
+ * Env: EDGE_BIN, TASKS_BIN (Rust binaries), CHROMIUM_PATH (default
+ * /usr/bin/chromium), E2E_REBUILD=1 to force `next build` (otherwise an
+ * existing build newer than the sources is reused).
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Services, WEB_DIR, freePort, newSecret, startBackend } from "../support/services";
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+const NEXT_BIN = join(WEB_DIR, "node_modules/next/dist/bin/next");
+const TSX_BIN = join(WEB_DIR, "node_modules/tsx/dist/cli.mjs");
+const RESULTS = join(WEB_DIR, "test-results");
+
+const services = new Services("todo-e2e-");
+let browser: Browser | undefined;
+let web = "";
+let edge = "";
+const pageErrors: string[] = [];
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(st.mtimeMs, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
+}
+
+function buildIsFresh(): boolean {
+  if (process.env.E2E_REBUILD === "1") return false;
+  const buildId = join(WEB_DIR, ".next/BUILD_ID");
+  if (!existsSync(buildId)) return false;
+  const sources = ["src", "public", "next.config.ts", "package-lock.json", "tsconfig.json"].map((p) =>
+    newestMtime(join(WEB_DIR, p)),
+  );
+  return statSync(buildId).mtimeMs > Math.max(...sources);
+}
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH.`);
+  }
+  const secret = newSecret();
+  const webPort = await freePort();
+  web = `http://localhost:${webPort}`;
+
+  // Rust side first (fails fast and clearly when the binaries are missing).
+  const backend = await startBackend(services, { betterAuthSecret: secret, betterAuthUrl: web });
+  edge = backend.edgeUrl;
+
+  const quiet = { NEXT_TELEMETRY_DISABLED: "1" };
+  if (!buildIsFresh()) {
+    await services.run("next-build", process.execPath, [NEXT_BIN, "build"], { ...quiet, NODE_ENV: "production" }, 420_000);
+  }
+  const webEnv = {
+    ...quiet,
+    NODE_ENV: "production",
+    BETTER_AUTH_SECRET: secret,
+    BETTER_AUTH_URL: web,
+    AUTH_JWT_MODE: "hs256",
+    DATABASE_URL: undefined,
+    AUTH_SQLITE_PATH: join(services.dir, "auth.sqlite"),
+    NEXT_PUBLIC_API_URL: edge,
+  };
+  await services.run("migrate", process.execPath, [TSX_BIN, "scripts/migrate.ts"], webEnv, 60_000);
+  services.start("web", process.execPath, [NEXT_BIN, "start", "-p", String(webPort)], webEnv);
+  await services.waitForHttp("web", `${web}/sign-in`, { timeoutMs: 60_000 });
+
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close().catch(() => {});
+  await services.stop();
+  if (pageErrors.length) console.log("browser errors:\n" + pageErrors.join("\n"));
+});
+
+async function newPage(ctx: BrowserContext, who: string): Promise<Page> {
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(15_000);
+  page.on("pageerror", (err) => pageErrors.push(`[${who}] ${err.message}`));
+  page.on("console", (msg) => {
+    if (msg.type() === "error") pageErrors.push(`[${who}] console: ${msg.text()}`);
+  });
+  return page;
+}
+
+async function signUp(page: Page, name: string, email: string, password: string) {
+  await page.goto(`${web}/`);
+  await page.waitForURL(/\/sign-in/);
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await page.waitForURL(/\/sign-up/);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign up" }).click();
+  await page.waitForURL(`${web}/`);
+  await page.getByRole("heading", { name: "Your tasks" }).waitFor();
+}
+
+async function addTask(page: Page, title: string, description?: string) {
+  const form = page.getByRole("form", { name: "Add a task" });
+  await form.getByLabel("Title").fill(title);
+  if (description) await form.getByLabel("Description").fill(description);
+  await form.getByRole("button", { name: "Add task" }).click();
+  await page.getByTestId("task").filter({ hasText: title }).waitFor();
+  await expectNoError(page);
+}
+
+async function expectNoError(page: Page) {
+  const alert = page.locator(".error[role=alert]");
+  if (await alert.count()) throw new Error(`the page shows an error: ${await alert.innerText()}`);
+}
+
+function task(page: Page, title: string) {
+  return page.getByTestId("task").filter({ hasText: title });
+}
+
+async function titles(page: Page): Promise<string[]> {
+  return page.locator("[data-testid=task] .task-title").allInnerTexts();
+}
+
+describe("Todo app in Chromium", () => {
+  let ctxA: BrowserContext;
+  let pageA: Page;
+  let userA = "";
+
+  it("user A signs up and manages tasks; the state survives a reload", async () => {
+    ctxA = await browser!.newContext();
+    pageA = await newPage(ctxA, "A");
+    await signUp(pageA, "Alice", `alice-${Date.now()}@example.com`, "alice-password-1");
+    await pageA.getByTestId("empty").waitFor();
+
+    await addTask(pageA, "Buy milk", "Two litres, semi-skimmed");
+    await addTask(pageA, "Write report");
+    await addTask(pageA, "Water the plants");
+    expect(await titles(pageA)).toEqual(["Buy milk", "Write report", "Water the plants"]);
+
+    // Edit title + description.
+    await task(pageA, "Write report").getByRole("button", { name: "Edit" }).click();
+    const edit = pageA.getByRole("form", { name: /Edit/ });
+    await edit.getByLabel("Title").fill("Write quarterly report");
+    await edit.getByLabel("Description").fill("Due Friday");
+    await edit.getByRole("button", { name: "Save" }).click();
+    await task(pageA, "Write quarterly report").getByText("Due Friday").waitFor();
+
+    // Toggle complete.
+    // The checkbox is controlled: it flips once the edge confirms the toggle.
+    await task(pageA, "Buy milk").getByRole("checkbox").click();
+    await pageA.locator('[data-testid=task][data-completed=true]').filter({ hasText: "Buy milk" }).waitFor();
+
+    // Delete.
+    await task(pageA, "Water the plants").getByRole("button", { name: "Delete" }).click();
+    await task(pageA, "Water the plants").waitFor({ state: "detached" });
+    await expectNoError(pageA);
+
+    // Filters.
+    await pageA.getByRole("button", { name: "Completed", exact: true }).click();
+    await expect.poll(() => titles(pageA)).toEqual(["Buy milk"]);
+    await pageA.getByRole("button", { name: "Pending", exact: true }).click();
+    await expect.poll(() => titles(pageA)).toEqual(["Write quarterly report"]);
+    await pageA.getByRole("button", { name: "All", exact: true }).click();
+    await expect.poll(() => titles(pageA)).toEqual(["Buy milk", "Write quarterly report"]);
+
+    // Reload: same state, from the edge.
+    await pageA.reload();
+    await task(pageA, "Buy milk").waitFor();
+    expect(await titles(pageA)).toEqual(["Buy milk", "Write quarterly report"]);
+    expect(await task(pageA, "Buy milk").getAttribute("data-completed")).toBe("true");
+    expect(await task(pageA, "Write quarterly report").getAttribute("data-completed")).toBe("false");
+    await task(pageA, "Buy milk").getByText("Two litres, semi-skimmed").waitFor();
+    await task(pageA, "Write quarterly report").getByText("Due Friday").waitFor();
+
+    mkdirSync(RESULTS, { recursive: true });
+    await pageA.screenshot({ path: join(RESULTS, "todo.png"), fullPage: true });
+
+    userA = await pageA.evaluate(async () => {
+      const res = await fetch("/api/auth/get-session");
+      return ((await res.json()) as { user: { id: string } }).user.id;
+    });
+    expect(userA).toBeTruthy();
+  });
+
+  it("user B, in a fresh context, sees none of A's tasks and cannot reach A's path", async () => {
+    const ctxB = await browser!.newContext();
+    try {
+      const pageB = await newPage(ctxB, "B");
+      await signUp(pageB, "Bob", `bob-${Date.now()}@example.com`, "bob-password-1");
+      await pageB.getByTestId("empty").waitFor();
+      expect(await titles(pageB)).toEqual([]);
+      expect(await pageB.getByText("Buy milk").count()).toBe(0);
+
+      // B's own (valid) JWT used on A's path: refused by the edge.
+      const tokenB = await pageB.evaluate(async () => {
+        const res = await fetch("/api/auth/token");
+        return ((await res.json()) as { token: string }).token;
+      });
+      const res = await fetch(`${edge}/api/${userA}/tasks`, { headers: { authorization: `Bearer ${tokenB}` } });
+      expect(res.status).toBe(403);
+    } finally {
+      await ctxB.close();
+    }
+  });
+
+  it("after sign-out the page shows no tasks and the old session is refused", async () => {
+    const cookieHeader = (await ctxA.cookies(web)).map((c) => `${c.name}=${c.value}`).join("; ");
+    expect(cookieHeader).toContain("session_token");
+    const before = await fetch(`${web}/api/auth/token`, { headers: { cookie: cookieHeader } });
+    expect(before.status).toBe(200);
+
+    await pageA.getByRole("button", { name: "Sign out" }).click();
+    await pageA.waitForURL(/\/sign-in/);
+    await pageA.getByText("You have been signed out.").waitFor();
+    expect(await pageA.getByTestId("task").count()).toBe(0);
+
+    await pageA.goto(`${web}/`);
+    await pageA.waitForURL(/\/sign-in/);
+    expect(await pageA.getByTestId("task").count()).toBe(0);
+
+    // The old session cookie no longer gets a token …
+    const after = await fetch(`${web}/api/auth/token`, { headers: { cookie: cookieHeader } });
+    expect(after.status).toBe(401);
+    // … and the edge refuses anything without a valid token.
+    const none = await fetch(`${edge}/api/${userA}/tasks`);
+    expect(none.status).toBe(401);
+    const forged = await fetch(`${edge}/api/${userA}/tasks`, { headers: { authorization: "Bearer not.a.jwt" } });
+    expect(forged.status).toBe(401);
+
+    await ctxA.close();
+    expect(pageErrors.filter((e) => !/401|Unauthorized|favicon/.test(e))).toEqual([]);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * Interop: tokens issued by the REAL Better Auth library, configured by the
+ * app's own options module (the real jwt.sign hook), against the REAL Rust
+ * edge + tasks binaries started as processes.
+ *
+ * Binaries: EDGE_BIN / TASKS_BIN, default ../target/debug/{edge,tasks}.
+ */
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TodoApi, TokenCache, type Task } from "@/lib/api-client";
+import { getToken, makeAuth, migratedSqlite, signUp } from "../support/auth";
+import { Services, newSecret, startBackend } from "../support/services";
+
+const WEB_ORIGIN = "http://localhost:3000"; // BETTER_AUTH_URL for both sides: iss = aud = this
+const SECRET = newSecret();
+
+const services = new Services("todo-interop-");
+let edge = "";
+let auth: ReturnType<typeof makeAuth>;
+let closeDb: () => Promise<void> = async () => {};
+
+let alice: { userId: string; cookie: string; token: string };
+let bob: { userId: string; cookie: string; token: string };
+
+async function call(method: string, path: string, token?: string, body?: unknown) {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  return fetch(edge + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+beforeAll(async () => {
+  const db = await migratedSqlite(join(services.dir, "auth.sqlite"), { secret: SECRET, baseURL: WEB_ORIGIN });
+  closeDb = db.close;
+  auth = makeAuth({ secret: SECRET, baseURL: WEB_ORIGIN, database: db.database });
+
+  const backend = await startBackend(services, { betterAuthSecret: SECRET, betterAuthUrl: WEB_ORIGIN });
+  edge = backend.edgeUrl;
+
+  const a = await signUp(auth, "alice@example.com", "Alice");
+  alice = { ...a, token: await getToken(auth, a.cookie) };
+  const b = await signUp(auth, "bob@example.com", "Bob");
+  bob = { ...b, token: await getToken(auth, b.cookie) };
+});
+
+afterAll(async () => {
+  await services.stop();
+  await closeDb();
+});
+
+describe("HS256 tokens from Better Auth at the Rust edge", () => {
+  let created: Task;
+
+  it("accepts the token for the user's own path (201 create, 200 list)", async () => {
+    const res = await call("POST", `/api/${alice.userId}/tasks`, alice.token, {
+      title: "Write the interop test",
+      description: "through the real edge",
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    created = (await res.json()) as Task;
+    expect(created).toMatchObject({
+      user_id: alice.userId,
+      title: "Write the interop test",
+      description: "through the real edge",
+      completed: false,
+    });
+    expect(typeof created.id).toBe("number");
+    expect(res.headers.get("location") ?? "").toContain(`/api/${alice.userId}/tasks/${created.id}`);
+
+    const list = await call("GET", `/api/${alice.userId}/tasks`, alice.token);
+    expect(list.status).toBe(200);
+    expect(((await list.json()) as Task[]).map((t) => t.id)).toContain(created.id);
+  });
+
+  it("refuses the token for another user's path with 403", async () => {
+    const res = await call("GET", `/api/${bob.userId}/tasks`, alice.token);
+    expect(res.status).toBe(403);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+    const problem = (await res.json()) as { status: number; detail?: string };
+    expect(problem.status).toBe(403);
+
+    const write = await call("POST", `/api/${bob.userId}/tasks`, alice.token, { title: "sneaky" });
+    expect(write.status).toBe(403);
+  });
+
+  it("never shows one user's task to another (404)", async () => {
+    const res = await call("GET", `/api/${bob.userId}/tasks/${created.id}`, bob.token);
+    expect(res.status).toBe(404);
+    const list = await call("GET", `/api/${bob.userId}/tasks`, bob.token);
+    expect(list.status).toBe(200);
+    expect(await list.json()).toEqual([]);
+  });
+
+  it("refuses a token issued after the secret changed with 401", async () => {
+    const rotated = makeAuth({ secret: newSecret(), baseURL: WEB_ORIGIN });
+    const { userId, cookie } = await signUp(rotated, "mallory@example.com", "Mallory");
+    const token = await getToken(rotated, cookie);
+    const res = await call("GET", `/api/${userId}/tasks`, token);
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate") ?? "").toMatch(/^Bearer realm="todo", error="invalid_token"/);
+    expect(res.headers.get("content-type")).toContain("application/problem+json");
+  });
+
+  it("refuses a token whose issuer/audience is another origin with 401", async () => {
+    const other = makeAuth({ secret: SECRET, baseURL: "http://localhost:3999" });
+    const { userId, cookie } = await signUp(other, "oscar@example.com");
+    const res = await call("GET", `/api/${userId}/tasks`, await getToken(other, cookie));
+    expect(res.status).toBe(401);
+  });
+
+  it("refuses a request without a token with 401 and a bare Bearer challenge", async () => {
+    const res = await call("GET", `/api/${alice.userId}/tasks`);
+    expect(res.status).toBe(401);
+    const challenge = res.headers.get("www-authenticate") ?? "";
+    expect(challenge).toMatch(/^Bearer realm="todo"/);
+    expect(challenge).not.toContain("error=");
+  });
+
+  it("allows the web origin through CORS with the Authorization header", async () => {
+    const res = await fetch(`${edge}/api/${alice.userId}/tasks`, {
+      method: "OPTIONS",
+      headers: {
+        origin: WEB_ORIGIN,
+        "access-control-request-method": "PUT",
+        "access-control-request-headers": "authorization,content-type",
+      },
+    });
+    expect(res.status).toBeLessThan(300);
+    expect(res.headers.get("access-control-allow-origin")).toBe(WEB_ORIGIN);
+    expect((res.headers.get("access-control-allow-headers") ?? "").toLowerCase()).toContain("authorization");
+  });
+});
+
+describe("the app's TodoApi client against the real edge", () => {
+  it("runs the whole task lifecycle with tokens from Better Auth", async () => {
+    let issued = 0;
+    const tokens = new TokenCache(async () => {
+      issued++;
+      return getToken(auth, bob.cookie);
+    });
+    const api = new TodoApi({ baseUrl: edge, userId: bob.userId, tokens });
+
+    const t1 = await api.createTask({ title: "Buy milk" });
+    const t2 = await api.createTask({ title: "Call mum", description: "Sunday" });
+    expect(t1.description).toBeNull();
+    expect((await api.listTasks()).map((t) => t.id)).toEqual([t1.id, t2.id]);
+
+    const toggled = await api.toggleComplete(t1.id);
+    expect(toggled.completed).toBe(true);
+    expect((await api.listTasks("completed")).map((t) => t.id)).toEqual([t1.id]);
+    expect((await api.listTasks("pending")).map((t) => t.id)).toEqual([t2.id]);
+
+    const edited = await api.updateTask(t2.id, { title: "Call mum and dad" });
+    expect(edited).toMatchObject({ title: "Call mum and dad", description: null, completed: false });
+    expect((await api.getTask(t2.id)).title).toBe("Call mum and dad");
+
+    await api.deleteTask(t1.id);
+    await expect(api.getTask(t1.id)).rejects.toMatchObject({ status: 404 });
+    await expect(api.createTask({ title: "   " })).rejects.toMatchObject({ status: 422 });
+
+    expect(issued).toBe(1); // one token served every call above
+  });
+
+  it("recovers from a rejected cached token by fetching a fresh one once", async () => {
+    let calls = 0;
+    const tokens = new TokenCache(async () => {
+      calls++;
+      if (calls === 1) {
+        // A token the edge will refuse (signed by another secret), but not yet expired.
+        const rotated = makeAuth({ secret: newSecret(), baseURL: WEB_ORIGIN });
+        const { cookie } = await signUp(rotated, `stale${Date.now()}@example.com`);
+        return getToken(rotated, cookie);
+      }
+      return getToken(auth, alice.cookie);
+    });
+    const api = new TodoApi({ baseUrl: edge, userId: alice.userId, tokens });
+    const list = await api.listTasks();
+    expect(Array.isArray(list)).toBe(true);
+    expect(calls).toBe(2);
+  });
+});

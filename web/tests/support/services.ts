@@ -1,0 +1,253 @@
+/**
+ * Starting and stopping the real processes the interop and e2e tests need:
+ * the Rust `tasks` and `edge` binaries (from EDGE_BIN / TASKS_BIN, default
+ * ../target/debug/{edge,tasks} relative to web/) and, for e2e, the Next app.
+ * Every process gets its own process group and is killed on stop() and, as a
+ * last resort, when the test process exits.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export function binPath(envName: "EDGE_BIN" | "TASKS_BIN", name: string): string {
+  const path = resolve(WEB_DIR, process.env[envName] || `../target/debug/${name}`);
+  if (!existsSync(path)) {
+    throw new Error(
+      `The Rust '${name}' binary was not found at ${path}. Build it first ` +
+        `(from the repository root: cargo build -p ${name}) or point ${envName} at it.`,
+    );
+  }
+  return path;
+}
+
+/** A free TCP port on 127.0.0.1 (bound to port 0, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      if (addr && typeof addr === "object") {
+        const port = addr.port;
+        srv.close(() => ok(port));
+      } else {
+        srv.close(() => fail(new Error("no port")));
+      }
+    });
+  });
+}
+
+/** A random secret of `bytes` random bytes, base64url (≥ 32 bytes of text). */
+export function newSecret(bytes = 48): string {
+  return randomBytes(bytes).toString("base64url");
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+interface Managed {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  exited: Promise<number | null>;
+  /** Resolves once the process has exited and its output is fully read. */
+  closed: Promise<void>;
+  /** The last 64 KiB of its output. */
+  output: { text: string };
+}
+
+const everyone = new Set<Managed>();
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal); // the whole process group (detached: true)
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function killEveryone() {
+  for (const m of everyone) killGroup(m.child, "SIGKILL");
+}
+process.on("exit", killEveryone);
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.once(signal, () => {
+    killEveryone();
+    // Our listener is gone now (once): re-raise so the default action (or the
+    // test runner's own handler) ends this process as it would have.
+    process.kill(process.pid, signal);
+  });
+}
+
+export class Services {
+  readonly dir: string;
+  private procs: Managed[] = [];
+
+  constructor(prefix = "todo-test-") {
+    this.dir = tempDir(prefix);
+  }
+
+  /** Starts a process; `env` overrides the inherited environment (`undefined` removes a variable). */
+  start(name: string, command: string, args: string[], env: Record<string, string | undefined>, cwd = WEB_DIR) {
+    const logFile = join(this.dir, `${name}.log`);
+    mkdirSync(dirname(logFile), { recursive: true });
+    const log = createWriteStream(logFile);
+    const fullEnv: Record<string, string | undefined> = { ...process.env, ...env };
+    for (const key of Object.keys(fullEnv)) if (fullEnv[key] === undefined) delete fullEnv[key];
+    const child = spawn(command, args, {
+      cwd,
+      env: fullEnv as NodeJS.ProcessEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    const output = { text: "" };
+    for (const stream of [child.stdout!, child.stderr!]) {
+      stream.pipe(log);
+      stream.on("data", (chunk: Buffer) => {
+        output.text = (output.text + chunk.toString("utf8")).slice(-65536);
+      });
+    }
+    const exited = new Promise<number | null>((ok) => child.on("exit", (code) => ok(code)));
+    const closed = new Promise<void>((ok) => child.on("close", () => ok()));
+    const managed = { name, child, logFile, exited, closed, output };
+    this.procs.push(managed);
+    everyone.add(managed);
+    return managed;
+  }
+
+  /** Runs a command to completion; rejects with its output on failure. */
+  run(name: string, command: string, args: string[], env: Record<string, string | undefined>, timeoutMs = 300_000) {
+    const m = this.start(name, command, args, env);
+    return new Promise<void>((ok, fail) => {
+      const timer = setTimeout(() => {
+        killGroup(m.child, "SIGKILL");
+        fail(new Error(`${name} timed out after ${timeoutMs} ms\n${this.tail(name)}`));
+      }, timeoutMs);
+      m.exited.then(async (code) => {
+        clearTimeout(timer);
+        await Promise.race([m.closed, new Promise((r) => setTimeout(r, 1000))]);
+        if (code === 0) ok();
+        else fail(new Error(`${name} exited with ${code}\n${this.tail(name)}`));
+      });
+    });
+  }
+
+  tail(name: string, lines = 40): string {
+    const m = this.procs.find((p) => p.name === name);
+    if (!m) return "";
+    return `--- last lines of ${name} (${m.logFile}) ---\n` + m.output.text.split("\n").slice(-lines).join("\n");
+  }
+
+  /** Polls `url` until it answers `status` (default 200); fails early if the process dies. */
+  async waitForHttp(name: string, url: string, { status = 200, timeoutMs = 60_000 } = {}) {
+    const m = this.procs.find((p) => p.name === name);
+    const deadline = Date.now() + timeoutMs;
+    let last = "no answer";
+    while (Date.now() < deadline) {
+      if (m && (m.child.exitCode !== null || m.child.signalCode !== null)) {
+        await Promise.race([m.closed, new Promise((r) => setTimeout(r, 1000))]);
+        throw new Error(`${name} exited (${m.child.exitCode ?? m.child.signalCode}) before ${url} was ready\n${this.tail(name)}`);
+      }
+      try {
+        const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+        if (res.status === status) return;
+        last = `HTTP ${res.status}`;
+      } catch (err) {
+        last = err instanceof Error ? err.message : String(err);
+      }
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    throw new Error(`${name}: ${url} not ready after ${timeoutMs} ms (${last})\n${this.tail(name)}`);
+  }
+
+  /** Kills every started process (SIGTERM, then SIGKILL) and removes the temp dir. */
+  async stop({ keepDir = false } = {}) {
+    const procs = this.procs.reverse();
+    this.procs = [];
+    for (const m of procs) killGroup(m.child, "SIGTERM");
+    await Promise.all(
+      procs.map(async (m) => {
+        const done = await Promise.race([
+          m.exited.then(() => true),
+          new Promise<boolean>((r) => setTimeout(() => r(false), 5000)),
+        ]);
+        if (!done) killGroup(m.child, "SIGKILL");
+        everyone.delete(m);
+      }),
+    );
+    if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export interface Backend {
+  edgeUrl: string;
+  tasksAddr: string;
+}
+
+/**
+ * Starts `tasks` (SQLite in the temp dir) and `edge` in HS256 mode with the
+ * given secret and expected issuer/audience (= the web origin), and waits
+ * until the edge reports ready.
+ */
+export async function startBackend(
+  services: Services,
+  opts: {
+    /** BETTER_AUTH_SECRET for the edge; omit in JWKS mode (the edge then holds no secret). */
+    betterAuthSecret?: string;
+    betterAuthUrl: string;
+    /** AUTH_JWT_MODE for the edge (default hs256). */
+    mode?: "hs256" | "jwks" | "both";
+    internalSecret?: string;
+    extraEdgeEnv?: Record<string, string | undefined>;
+  },
+): Promise<Backend> {
+  const tasksBin = binPath("TASKS_BIN", "tasks");
+  const edgeBin = binPath("EDGE_BIN", "edge");
+  const internal = opts.internalSecret ?? newSecret();
+  const tasksPort = await freePort();
+  const edgePort = await freePort();
+  const tasksAddr = `127.0.0.1:${tasksPort}`;
+  const common = { RUST_LOG: process.env.RUST_LOG ?? "info", NO_COLOR: "1" };
+  const unset = {
+    DATABASE_URL: undefined,
+    AUTH_VERIFY_URL: undefined,
+    AUTH_JWKS_URL: undefined,
+    OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
+  };
+
+  services.start("tasks", tasksBin, [], {
+    ...common,
+    ...unset,
+    TASKS_LISTEN_ADDR: tasksAddr,
+    INTERNAL_AUTH_SECRET: internal,
+    TASKS_SQLITE_PATH: join(services.dir, "tasks.sqlite"),
+  });
+  services.start("edge", edgeBin, [], {
+    ...common,
+    ...unset,
+    EDGE_LISTEN_ADDR: `127.0.0.1:${edgePort}`,
+    TASKS_URL: `http://${tasksAddr}`,
+    BETTER_AUTH_SECRET: opts.betterAuthSecret,
+    BETTER_AUTH_URL: opts.betterAuthUrl,
+    INTERNAL_AUTH_SECRET: internal,
+    AUTH_JWT_MODE: opts.mode ?? "hs256",
+    ...opts.extraEdgeEnv,
+  });
+  const edgeUrl = `http://127.0.0.1:${edgePort}`;
+  await services.waitForHttp("edge", `${edgeUrl}/healthz`);
+  await services.waitForHttp("edge", `${edgeUrl}/readyz`);
+  return { edgeUrl, tasksAddr };
+}

@@ -1,0 +1,151 @@
+/**
+ * The app's Better Auth configuration, exercised through the real library
+ * (memory adapter / temp SQLite): what the tokens look like in each mode.
+ */
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, createAuthOptions, parseJwtMode } from "@/lib/auth-options";
+import { getMigrations } from "better-auth/db/migration";
+import { getToken, makeAuth, memoryDb, migratedSqlite, signUp } from "../support/auth";
+import { newSecret, tempDir } from "../support/services";
+
+const BASE = "http://localhost:3000";
+
+describe("HS256 mode (default)", () => {
+  const secret = newSecret();
+  const auth = makeAuth({ secret, baseURL: BASE });
+
+  it("issues a small HS256 token signed with the UTF-8 bytes of BETTER_AUTH_SECRET", async () => {
+    const { userId, cookie } = await signUp(auth, "ada@example.com", "Ada");
+    const token = await getToken(auth, cookie);
+
+    expect(decodeProtectedHeader(token)).toEqual({ alg: "HS256", typ: "JWT" });
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(secret), {
+      algorithms: ["HS256"],
+      issuer: BASE,
+      audience: BASE,
+    });
+    expect(payload.sub).toBe(userId);
+    expect(payload.exp! - payload.iat!).toBe(15 * 60);
+    expect(Math.abs(payload.iat! - Date.now() / 1000)).toBeLessThan(10);
+    expect(Object.keys(payload).sort()).toEqual(["aud", "email", "exp", "iat", "id", "iss", "name", "sub"]);
+    expect(payload).toMatchObject({ id: userId, email: "ada@example.com", name: "Ada" });
+  });
+
+  it("does not verify with another secret", async () => {
+    const { cookie } = await signUp(auth, "bob@example.com");
+    const token = await getToken(auth, cookie);
+    await expect(jwtVerify(token, new TextEncoder().encode(newSecret()))).rejects.toThrow();
+  });
+
+  it("publishes no JWKS (404) and refuses /token without a session (401)", async () => {
+    const jwks = await auth.handler(new Request(`${BASE}/api/auth/jwks`));
+    expect(jwks.status).toBe(404);
+    const token = await auth.handler(new Request(`${BASE}/api/auth/token`));
+    expect(token.status).toBe(401);
+  });
+
+  it("serves the token over HTTP at /api/auth/token with the session cookie", async () => {
+    const { cookie } = await signUp(auth, "carol@example.com");
+    const res = await auth.handler(new Request(`${BASE}/api/auth/token`, { headers: { cookie } }));
+    expect(res.status).toBe(200);
+    const { token } = (await res.json()) as { token: string };
+    expect(decodeProtectedHeader(token).alg).toBe("HS256");
+  });
+});
+
+describe("JWKS mode", () => {
+  it("leaves signing to Better Auth's own EdDSA keys, verifiable through /api/auth/jwks", async () => {
+    const auth = makeAuth({ secret: newSecret(), baseURL: BASE, mode: "jwks" });
+    const { userId, cookie } = await signUp(auth, "dan@example.com", "Dan");
+    const token = await getToken(auth, cookie);
+    const header = decodeProtectedHeader(token);
+    expect(header.alg).toBe("EdDSA");
+    expect(header.kid).toBeTruthy();
+
+    const res = await auth.handler(new Request(`${BASE}/api/auth/jwks`));
+    expect(res.status).toBe(200);
+    const jwks = (await res.json()) as { keys: Array<Record<string, string>> };
+    expect(jwks.keys[0]).toMatchObject({ kty: "OKP", crv: "Ed25519", alg: "EdDSA", kid: header.kid });
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks as never), {
+      issuer: BASE,
+      audience: BASE,
+    });
+    expect(payload.sub).toBe(userId);
+    expect(payload.exp! - payload.iat!).toBe(15 * 60);
+    expect(Object.keys(payload).sort()).toEqual(["aud", "email", "exp", "iat", "id", "iss", "name", "sub"]);
+  });
+});
+
+describe("configuration checks", () => {
+  it("parses AUTH_JWT_MODE", () => {
+    expect(parseJwtMode(undefined)).toBe("hs256");
+    expect(parseJwtMode("JWKS")).toBe("jwks");
+    expect(parseJwtMode("both")).toBe("both");
+    expect(() => parseJwtMode("rs256")).toThrow(ConfigError);
+  });
+
+  it("refuses a missing or short secret in HS256 mode", () => {
+    const base = { baseURL: BASE, mode: "hs256" as const, database: memoryDb() };
+    expect(() => createAuthOptions({ ...base, secret: "" })).toThrow(/not set/);
+    expect(() => createAuthOptions({ ...base, secret: "x".repeat(31) })).toThrow(/at least 32/);
+    expect(() => createAuthOptions({ ...base, secret: "x".repeat(32) })).not.toThrow();
+  });
+
+  it("requires BETTER_AUTH_URL to be a bare origin and normalizes it", () => {
+    const base = { secret: newSecret(), mode: "hs256" as const, database: memoryDb() };
+    expect(() => createAuthOptions({ ...base, baseURL: "localhost:3000" })).toThrow(ConfigError);
+    expect(() => createAuthOptions({ ...base, baseURL: "http://localhost:3000/api/auth" })).toThrow(/bare origin/);
+    expect(createAuthOptions({ ...base, baseURL: "http://localhost:3000/" }).baseURL).toBe(BASE);
+  });
+});
+
+describe("SQLite storage and migration", () => {
+  const dir = tempDir("todo-auth-unit-");
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("creates Better Auth's tables with its own migration, idempotently, and works on them", async () => {
+    const file = join(dir, "auth.sqlite");
+    const settings = { secret: newSecret(), baseURL: BASE };
+    const db = await migratedSqlite(file, settings);
+    const tables = (db.database as import("better-sqlite3").Database)
+      .prepare("select name from sqlite_master where type = 'table'")
+      .all()
+      .map((r) => (r as { name: string }).name);
+    expect(tables).toEqual(expect.arrayContaining(["user", "session", "account", "verification", "jwks"]));
+
+    const again = await getMigrations(createAuthOptions({ ...settings, mode: "hs256", database: db.database }));
+    expect(again.toBeCreated).toHaveLength(0);
+    expect(again.toBeAdded).toHaveLength(0);
+
+    const auth = makeAuth({ ...settings, database: db.database });
+    const { userId, cookie } = await signUp(auth, "erin@example.com");
+    const token = await getToken(auth, cookie);
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(settings.secret));
+    expect(payload.sub).toBe(userId);
+    await db.close();
+  });
+});
+
+// Opt-in: TEST_POSTGRES_URL=postgres://… (a scratch database; the tables are dropped afterwards).
+describe.skipIf(!process.env.TEST_POSTGRES_URL)("PostgreSQL storage and migration", () => {
+  it("migrates with a pg Pool and issues tokens", async () => {
+    const { openPostgres } = await import("@/lib/database");
+    const db = openPostgres(process.env.TEST_POSTGRES_URL!);
+    const pool = db.database as import("pg").Pool;
+    const settings = { secret: newSecret(), baseURL: BASE, mode: "hs256" as const };
+    try {
+      const { runMigrations } = await getMigrations(createAuthOptions({ ...settings, database: pool }));
+      await runMigrations();
+      const auth = makeAuth({ ...settings, database: pool });
+      const { userId, cookie } = await signUp(auth, `pg-${Date.now()}@example.com`);
+      const { payload } = await jwtVerify(await getToken(auth, cookie), new TextEncoder().encode(settings.secret));
+      expect(payload.sub).toBe(userId);
+    } finally {
+      await pool.query('drop table if exists "jwks", "verification", "account", "session", "user" cascade');
+      await db.close();
+    }
+  });
+});

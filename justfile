@@ -7,7 +7,7 @@ export TEST_DATABASE_URL := env_var_or_default("TEST_DATABASE_URL", "postgres://
 default:
     @just --list
 
-# Run tasks + edge (+ web, when installed) on this machine with embedded defaults.
+# Run web + edge + tasks on this machine with embedded defaults (SQLite, generated secrets).
 dev: dev-env
     #!/usr/bin/env bash
     set -euo pipefail
@@ -16,11 +16,9 @@ dev: dev-env
     trap 'kill 0' EXIT INT TERM
     ./target/debug/tasks &
     ./target/debug/edge &
-    if [ -f web/package.json ]; then
-        [ -d web/node_modules ] || npm --prefix web ci
-        npm --prefix web run dev &
-    fi
-    echo "edge: http://localhost:8080  web: http://localhost:3000  (Ctrl-C stops all)"
+    [ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund
+    npm --prefix web run dev &
+    echo "web: http://localhost:3000  edge: http://localhost:8080  (Ctrl-C stops all)"
     wait
 
 # Create .data/dev.env with generated dev secrets (kept between runs).
@@ -49,14 +47,28 @@ dev-token user_id: dev-env
 secret:
     @python3 -c 'import secrets; print(secrets.token_urlsafe(48))'
 
-# Every test a fresh machine can run (CI runs this).
-test:
+# Every test a fresh machine can run (CI runs this): Rust, then the web app's.
+test: test-rust test-web
+
+# Rust unit, gRPC and black-box tests (SQLite and PostgreSQL variants).
+test-rust:
     cargo nextest run --workspace --no-fail-fast
 
-# Formatting and clippy, as CI checks them.
-lint:
+# Web unit tests, Better Auth ↔ edge interop, and the browser end-to-end test
+# (Debian's chromium at /usr/bin/chromium; `apt-get install chromium`).
+test-web: web-deps
+    cargo build -p edge -p tasks
+    npm --prefix web run test
+
+# Install the web app's npm packages from package-lock.json when missing.
+web-deps:
+    [ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund
+
+# Formatting, clippy and the web app's type check, as CI checks them.
+lint: web-deps
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
+    npm --prefix web run typecheck
 
 # Format the code.
 fmt:

@@ -48,7 +48,11 @@ impl Drop for Telemetry {
 /// traces by OTLP/gRPC when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 pub fn init_telemetry(service: &'static str) -> anyhow::Result<Telemetry> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt::layer().with_target(false);
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_target(false)
+        .with_ansi(ansi)
+        .with_writer(std::io::stderr);
     let registry = tracing_subscriber::registry().with(filter).with(fmt);
     if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_none() {
         registry.try_init().context("could not set up logging")?;

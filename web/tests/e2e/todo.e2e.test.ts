@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Services, WEB_DIR, freePort, newSecret, startBackend } from "../support/services";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -28,6 +28,10 @@ const TSX_BIN = join(WEB_DIR, "node_modules/tsx/dist/cli.mjs");
 const RESULTS = join(WEB_DIR, "test-results");
 
 const services = new Services("todo-e2e-");
+let failed = false;
+afterEach((ctx) => {
+  if (ctx.task.result?.state === "fail") failed = true;
+});
 let browser: Browser | undefined;
 let web = "";
 let edge = "";
@@ -85,8 +89,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
-  await services.stop();
-  if (pageErrors.length) console.log("browser errors:\n" + pageErrors.join("\n"));
+  await services.stop({ failed });
+  if (pageErrors.length) console.log("browser console errors (the provoked 401/503s are expected):\n" + pageErrors.join("\n"));
 });
 
 async function newPage(ctx: BrowserContext, who: string): Promise<Page> {
@@ -195,7 +199,7 @@ describe("Todo app in Chromium", () => {
     expect(userA).toBeTruthy();
   });
 
-  it("user B, in a fresh context, sees none of A's tasks and cannot reach A's path", async () => {
+  it("user B sees none of A's tasks and cannot reach A's path; errors show the edge's detail; an expired session goes back to sign-in", async () => {
     const ctxB = await browser!.newContext();
     try {
       const pageB = await newPage(ctxB, "B");
@@ -211,6 +215,41 @@ describe("Todo app in Chromium", () => {
       });
       const res = await fetch(`${edge}/api/${userA}/tasks`, { headers: { authorization: `Bearer ${tokenB}` } });
       expect(res.status).toBe(403);
+
+      // A failed call says what happened, with the edge's problem+json detail.
+      const problem = (status: number, title: string, detail: string) => ({
+        status,
+        contentType: "application/problem+json",
+        headers: { "access-control-allow-origin": web },
+        body: JSON.stringify({ type: "about:blank", title, status, detail }),
+      });
+      await pageB.route(`${edge}/api/**`, (route) =>
+        route.request().method() === "POST"
+          ? route.fulfill(problem(503, "Service Unavailable", "The task service is not answering."))
+          : route.fallback(),
+      );
+      const form = pageB.getByRole("form", { name: "Add a task" });
+      await form.getByLabel("Title").fill("Will not be saved");
+      await form.getByRole("button", { name: "Add task" }).click();
+      await pageB.locator(".error[role=alert]", { hasText: "The task service is not answering." }).waitFor();
+      await pageB.unrouteAll();
+      expect(await form.getByLabel("Title").inputValue()).toBe("Will not be saved"); // input kept for a retry
+
+      // Expired session: the session is revoked on the server, then the edge
+      // refuses the cached token; no new token can be had → back to sign-in.
+      const cookieB = (await ctxB.cookies(web)).map((c) => `${c.name}=${c.value}`).join("; ");
+      const out = await fetch(`${web}/api/auth/sign-out`, {
+        method: "POST",
+        headers: { cookie: cookieB, origin: web, "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(out.status).toBe(200);
+      await pageB.route(`${edge}/api/**`, (route) =>
+        route.fulfill(problem(401, "Unauthorized", "The token has expired.")),
+      );
+      await pageB.getByRole("button", { name: "Pending", exact: true }).click();
+      await pageB.waitForURL(/\/sign-in\?expired=1/);
+      await pageB.getByText("Your session has expired. Please sign in again.").waitFor();
     } finally {
       await ctxB.close();
     }
@@ -241,6 +280,7 @@ describe("Todo app in Chromium", () => {
     expect(forged.status).toBe(401);
 
     await ctxA.close();
-    expect(pageErrors.filter((e) => !/401|Unauthorized|favicon/.test(e))).toEqual([]);
+    // Only the failures provoked above (401s, the forced 503) may show in the console.
+    expect(pageErrors.filter((e) => !/\b(401|503)\b|Unauthorized|favicon/.test(e))).toEqual([]);
   });
 });

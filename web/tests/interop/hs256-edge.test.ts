@@ -6,7 +6,7 @@
  * Binaries: EDGE_BIN / TASKS_BIN, default ../target/debug/{edge,tasks}.
  */
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TodoApi, TokenCache, type Task } from "@/lib/api-client";
 import { getToken, makeAuth, migratedSqlite, signUp } from "../support/auth";
 import { Services, newSecret, startBackend } from "../support/services";
@@ -15,6 +15,10 @@ const WEB_ORIGIN = "http://localhost:3000"; // BETTER_AUTH_URL for both sides: i
 const SECRET = newSecret();
 
 const services = new Services("todo-interop-");
+let failed = false;
+afterEach((ctx) => {
+  if (ctx.task.result?.state === "fail") failed = true;
+});
 let edge = "";
 let auth: ReturnType<typeof makeAuth>;
 let closeDb: () => Promise<void> = async () => {};
@@ -44,7 +48,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await services.stop();
+  await services.stop({ failed });
   await closeDb();
 });
 

@@ -11,11 +11,15 @@
 import { createServer, type Server } from "node:http";
 import { toNodeHandler } from "better-auth/node";
 import { decodeProtectedHeader } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getToken, makeAuth, signUp } from "../support/auth";
 import { Services, freePort, newSecret, startBackend } from "../support/services";
 
 const services = new Services("todo-interop-jwks-");
+let failed = false;
+afterEach((ctx) => {
+  if (ctx.task.result?.state === "fail") failed = true;
+});
 let server: Server | undefined;
 let origin = "";
 let edge = "";
@@ -57,7 +61,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await services.stop();
+  await services.stop({ failed });
   await new Promise((ok) => (server ? server.close(ok) : ok(undefined)));
 });
 

@@ -115,13 +115,19 @@ export class Services {
     });
     const output = { text: "" };
     for (const stream of [child.stdout!, child.stderr!]) {
-      stream.pipe(log);
       stream.on("data", (chunk: Buffer) => {
+        log.write(chunk);
         output.text = (output.text + chunk.toString("utf8")).slice(-65536);
       });
     }
     const exited = new Promise<number | null>((ok) => child.on("exit", (code) => ok(code)));
-    const closed = new Promise<void>((ok) => child.on("close", () => ok()));
+    // "close": the process has exited and both output streams are drained.
+    const closed = new Promise<void>((ok) =>
+      child.on("close", () => {
+        log.end();
+        ok();
+      }),
+    );
     const managed = { name, child, logFile, exited, closed, output };
     this.procs.push(managed);
     everyone.add(managed);
@@ -173,8 +179,19 @@ export class Services {
     throw new Error(`${name}: ${url} not ready after ${timeoutMs} ms (${last})\n${this.tail(name)}`);
   }
 
-  /** Kills every started process (SIGTERM, then SIGKILL) and removes the temp dir. */
-  async stop({ keepDir = false } = {}) {
+  /** The last lines of every process's output (for failure reports). */
+  tails(lines = 30): string {
+    return this.procs.map((p) => this.tail(p.name, lines)).join("\n");
+  }
+
+  /**
+   * Kills every started process (SIGTERM, then SIGKILL) and removes the temp
+   * dir; with `failed`, prints each process's last output and keeps the dir.
+   */
+  async stop({ failed = false } = {}) {
+    if (failed) {
+      console.error(`[services] a test failed; logs kept in ${this.dir}\n${this.tails()}`);
+    }
     const procs = this.procs.reverse();
     this.procs = [];
     for (const m of procs) killGroup(m.child, "SIGTERM");
@@ -188,7 +205,7 @@ export class Services {
         everyone.delete(m);
       }),
     );
-    if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
+    if (!failed) rmSync(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -129,23 +129,38 @@ describe("SQLite storage and migration", () => {
   });
 });
 
-// Opt-in: TEST_POSTGRES_URL=postgres://… (a scratch database; the tables are dropped afterwards).
-describe.skipIf(!process.env.TEST_POSTGRES_URL)("PostgreSQL storage and migration", () => {
+// PostgreSQL: runs when TEST_DATABASE_URL is a postgres:// URL (the justfile's
+// convention; `skip` or unset skips it). Works in a fresh schema of its own,
+// dropped afterwards, so it never touches other tables in that database.
+const PG_URL = process.env.TEST_DATABASE_URL?.startsWith("postgres") ? process.env.TEST_DATABASE_URL : undefined;
+describe.skipIf(!PG_URL)("PostgreSQL storage and migration", () => {
   it("migrates with a pg Pool and issues tokens", async () => {
-    const { openPostgres } = await import("@/lib/database");
-    const db = openPostgres(process.env.TEST_POSTGRES_URL!);
-    const pool = db.database as import("pg").Pool;
+    const { Pool } = await import("pg");
+    const schema = `web_auth_test_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+    const admin = new Pool({ connectionString: PG_URL, max: 1 });
+    await admin.query(`create schema "${schema}"`);
+    const pool = new Pool({ connectionString: PG_URL, options: `-c search_path=${schema}` });
     const settings = { secret: newSecret(), baseURL: BASE, mode: "hs256" as const };
     try {
       const { runMigrations } = await getMigrations(createAuthOptions({ ...settings, database: pool }));
       await runMigrations();
+      const { rows } = await admin.query(
+        "select table_name from information_schema.tables where table_schema = $1",
+        [schema],
+      );
+      expect(rows.map((r) => r.table_name)).toEqual(
+        expect.arrayContaining(["user", "session", "account", "verification", "jwks"]),
+      );
+      const again = await getMigrations(createAuthOptions({ ...settings, database: pool }));
+      expect(again.toBeCreated).toHaveLength(0);
       const auth = makeAuth({ ...settings, database: pool });
       const { userId, cookie } = await signUp(auth, `pg-${Date.now()}@example.com`);
       const { payload } = await jwtVerify(await getToken(auth, cookie), new TextEncoder().encode(settings.secret));
       expect(payload.sub).toBe(userId);
     } finally {
-      await pool.query('drop table if exists "jwks", "verification", "account", "session", "user" cascade');
-      await db.close();
+      await pool.end();
+      await admin.query(`drop schema "${schema}" cascade`);
+      await admin.end();
     }
   });
 });

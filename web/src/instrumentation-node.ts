@@ -1,0 +1,14 @@
+/**
+ * Start-up check (Node.js runtime only): a missing or short
+ * BETTER_AUTH_SECRET, a bad BETTER_AUTH_URL or AUTH_JWT_MODE stops the server
+ * with a clear message instead of failing on the first request.
+ */
+import { authSettingsFromEnv } from "./lib/auth";
+
+try {
+  const settings = authSettingsFromEnv();
+  console.log(`[auth] AUTH_JWT_MODE=${settings.mode}, BETTER_AUTH_URL=${settings.baseURL}`);
+} catch (err) {
+  console.error(`[auth] configuration error: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}

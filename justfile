@@ -35,6 +35,7 @@ dev-env:
             echo "TASKS_LISTEN_ADDR=127.0.0.1:50052"
             echo "TASKS_URL=http://127.0.0.1:50052"
             echo "NEXT_PUBLIC_API_URL=http://localhost:8080"
+            echo "NEXT_TELEMETRY_DISABLED=1"
         } > .data/dev.env
         echo "wrote .data/dev.env"
     fi
@@ -46,6 +47,30 @@ dev-token user_id: dev-env
 # Print a strong random secret (for BETTER_AUTH_SECRET / INTERNAL_AUTH_SECRET).
 secret:
     @python3 -c 'import secrets; print(secrets.token_urlsafe(48))'
+
+# Write .env for `docker compose` from .env.example, with generated secrets.
+env:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ -f .env ]; then
+        echo ".env exists; kept (delete it to regenerate; the database volume keeps its first POSTGRES_PASSWORD)"
+        exit 0
+    fi
+    umask 077
+    while IFS= read -r line; do
+        case "$line" in
+            *=change-me) echo "${line%=change-me}=$(just secret)" ;;
+            *) printf '%s\n' "$line" ;;
+        esac
+    done < .env.example > .env
+    echo "wrote .env (secrets generated; next: docker compose up)"
+
+# Check docker-compose.yml without a Docker engine: the Compose Specification
+# schema, then every service, Dockerfile, build target and binary it names.
+compose-check:
+    command -v check-jsonschema >/dev/null || pip install --quiet check-jsonschema
+    check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+    python3 .ci/compose_check.py
 
 # Every test a fresh machine can run (CI runs this): Rust, then the web app's.
 test: test-rust test-web

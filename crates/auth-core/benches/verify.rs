@@ -1,9 +1,12 @@
-//! HS256 verification cost (`just bench`): a valid token, and the cheapest
-//! refusals (a forged signature; a token over 8 KiB, refused before decoding).
+//! Verification cost (`just bench`). HS256: a valid token, and the cheapest
+//! refusals (a forged signature; a token over 8 KiB, refused before
+//! decoding). JWKS: a valid token per algorithm, with the key set cached,
+//! and an unknown `kid` within the refetch cooldown (no fetch).
 
 use std::hint::black_box;
 
 use auth_core::AuthSettings;
+use auth_core::testing::{JwksServer, TestKey, claims};
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
@@ -48,5 +51,41 @@ fn verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, verify);
+fn verify_jwks(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let keys = [
+        TestKey::ed25519_a("ed"),
+        TestKey::p256("es"),
+        TestKey::rs256("rs"),
+        TestKey::ps256("ps"),
+    ];
+    let (_server, verifier, web) = runtime.block_on(async {
+        let jwks: Vec<_> = keys.iter().map(TestKey::jwk).collect();
+        let server = JwksServer::start(&jwks).await;
+        let web = server.base_url();
+        let verifier = AuthSettings::jwks(&web).verifier().expect("verifier");
+        let mut ready = verifier.watch_ready();
+        ready.wait_for(|ready| *ready).await.expect("keys loaded");
+        (server, verifier, web)
+    });
+    let mut group = c.benchmark_group("jwks");
+    for key in &keys {
+        let token = key.sign(&claims("6Yx1pQm2sVb8nK3rT5wZ0aLc", &web));
+        group.bench_function(format!("{:?}", key.alg), |b| {
+            b.iter(|| runtime.block_on(verifier.verify(black_box(&token))))
+        });
+    }
+    let unknown = TestKey::ed25519_b("not-published").sign(&claims("someone", &web));
+    // The first miss refetches once; the measured ones are within the cooldown.
+    let _ = runtime.block_on(verifier.verify(&unknown));
+    group.bench_function("unknown-kid", |b| {
+        b.iter(|| runtime.block_on(verifier.verify(black_box(&unknown))))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, verify, verify_jwks);
 criterion_main!(benches);

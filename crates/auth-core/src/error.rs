@@ -18,6 +18,12 @@ pub enum TokenError {
     AlgorithmMismatch,
     #[error("no key matches the token's key id")]
     UnknownKey,
+    #[error("token has no key id and several keys could verify it")]
+    AmbiguousKey,
+    #[error("token is signed with a key this service cannot verify: {0}")]
+    UnsupportedKey(String),
+    #[error("signing keys are not loaded yet, try again shortly")]
+    KeysUnavailable,
     #[error("token signature is invalid")]
     BadSignature,
     #[error("token has expired")]

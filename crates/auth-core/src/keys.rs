@@ -7,22 +7,34 @@ use std::sync::Arc;
 use jsonwebtoken::{Algorithm, DecodingKey};
 
 use crate::TokenError;
+use crate::jwks::Jwks;
 use crate::jwt::{PinnedKey, TokenHeader};
 
-/// The keys a [`crate::TokenVerifier`] may check a token against.
+/// The keys a [`crate::TokenVerifier`] may check a token against
+/// (`AUTH_JWT_MODE`).
 #[derive(Clone)]
 pub enum KeySource {
-    /// One HS256 key: the shared `BETTER_AUTH_SECRET`.
+    /// `hs256`: one HS256 key, the shared `BETTER_AUTH_SECRET`.
     Secret(Arc<PinnedKey>),
+    /// `jwks`: Better Auth's published asymmetric keys; HS256 is refused.
+    Jwks(Jwks),
+    /// `both`: HS256 tokens against the secret only, every other algorithm
+    /// against the JWKS only.
+    Both { secret: Arc<PinnedKey>, jwks: Jwks },
 }
 
 impl KeySource {
     /// An HS256 key made of the secret's UTF-8 bytes, as the web app signs.
     pub fn hs256(secret: &[u8]) -> Self {
-        Self::Secret(Arc::new(PinnedKey {
-            alg: Algorithm::HS256,
-            key: DecodingKey::from_secret(secret),
-        }))
+        Self::Secret(secret_key(secret))
+    }
+
+    /// HS256 with the secret, and the JWKS for asymmetric tokens.
+    pub fn both(secret: &[u8], jwks: Jwks) -> Self {
+        Self::Both {
+            secret: secret_key(secret),
+            jwks,
+        }
     }
 
     /// The key for a token with this header. Asynchronous because a key set
@@ -31,6 +43,29 @@ impl KeySource {
         match self {
             Self::Secret(key) if header.alg == key.alg => Ok(Arc::clone(key)),
             Self::Secret(_) => Err(TokenError::AlgorithmMismatch),
+            // A JWKS never supplies an HMAC key: an HS256 token cannot be
+            // checked against (the bytes of) a published public key.
+            Self::Jwks(_) if header.alg == Algorithm::HS256 => {
+                Err(TokenError::AlgorithmNotAllowed("HS256".to_owned()))
+            }
+            Self::Jwks(jwks) => jwks.resolve(header).await,
+            Self::Both { secret, .. } if header.alg == Algorithm::HS256 => Ok(Arc::clone(secret)),
+            Self::Both { jwks, .. } => jwks.resolve(header).await,
         }
     }
+
+    /// The JWKS, in `jwks` and `both` modes.
+    pub fn jwks(&self) -> Option<&Jwks> {
+        match self {
+            Self::Secret(_) => None,
+            Self::Jwks(jwks) | Self::Both { jwks, .. } => Some(jwks),
+        }
+    }
+}
+
+fn secret_key(secret: &[u8]) -> Arc<PinnedKey> {
+    Arc::new(PinnedKey {
+        alg: Algorithm::HS256,
+        key: DecodingKey::from_secret(secret),
+    })
 }

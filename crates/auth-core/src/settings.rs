@@ -1,11 +1,13 @@
 //! The token settings the edge and auth-verify share, read by the `config`
 //! crate from the public names in DESIGN.md, and checked once at start-up.
 
+use std::time::Duration;
+
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::jwt::Rules;
-use crate::{KeySource, TokenVerifier};
+use crate::{Jwks, JwksOptions, KeySource, TokenVerifier};
 
 /// The shortest secret accepted, in bytes.
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -38,6 +40,13 @@ pub struct AuthSettings {
     pub auth_jwt_mode: JwtMode,
     /// `AUTH_JWKS_URL`: overrides `${BETTER_AUTH_URL}/api/auth/jwks`.
     pub auth_jwks_url: Option<String>,
+    /// `AUTH_JWKS_REFRESH_SECS`: how often the JWKS is refetched in the background.
+    #[serde(default = "default_jwks_refresh")]
+    pub auth_jwks_refresh_secs: u64,
+    /// `AUTH_JWKS_REFETCH_COOLDOWN_SECS`: the least time between two
+    /// refetches caused by tokens naming an unknown `kid`.
+    #[serde(default = "default_jwks_cooldown")]
+    pub auth_jwks_refetch_cooldown_secs: u64,
     /// `AUTH_LEEWAY_SECS`: clock-skew allowance for `exp` and `nbf` (≤ 60).
     #[serde(default = "default_leeway")]
     pub auth_leeway_secs: u64,
@@ -55,6 +64,12 @@ fn default_leeway() -> u64 {
 fn default_max_lifetime() -> u64 {
     900
 }
+fn default_jwks_refresh() -> u64 {
+    300
+}
+fn default_jwks_cooldown() -> u64 {
+    30
+}
 
 impl AuthSettings {
     /// Settings for the HS256 mode with everything else at its default.
@@ -64,12 +79,47 @@ impl AuthSettings {
             better_auth_url: url.to_owned(),
             auth_jwt_mode: JwtMode::Hs256,
             auth_jwks_url: None,
+            auth_jwks_refresh_secs: default_jwks_refresh(),
+            auth_jwks_refetch_cooldown_secs: default_jwks_cooldown(),
             auth_leeway_secs: default_leeway(),
             auth_max_token_lifetime_secs: default_max_lifetime(),
         }
     }
 
-    /// The verifier these settings describe, or the one thing to fix.
+    /// Settings for the JWKS mode (no secret) with everything else at its
+    /// default; the JWKS is at `${url}/api/auth/jwks`.
+    pub fn jwks(url: &str) -> Self {
+        Self {
+            better_auth_secret: None,
+            auth_jwt_mode: JwtMode::Jwks,
+            ..Self::hs256("", url)
+        }
+    }
+
+    /// `AUTH_JWKS_URL` when set, else `${BETTER_AUTH_URL}/api/auth/jwks`.
+    pub fn jwks_url(&self) -> String {
+        match self.auth_jwks_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => url.to_owned(),
+            _ => format!(
+                "{}/api/auth/jwks",
+                self.better_auth_url.trim().trim_end_matches('/')
+            ),
+        }
+    }
+
+    /// How the JWKS is fetched, from these settings.
+    pub fn jwks_options(&self) -> JwksOptions {
+        JwksOptions {
+            refresh_interval: Duration::from_secs(self.auth_jwks_refresh_secs),
+            refetch_cooldown: Duration::from_secs(self.auth_jwks_refetch_cooldown_secs),
+            ..JwksOptions::new(self.jwks_url())
+        }
+    }
+
+    /// The verifier these settings describe, or the one thing to fix. In
+    /// `jwks` and `both` modes this starts fetching the JWKS in the
+    /// background (it needs a Tokio runtime); the verifier is not ready
+    /// ([`TokenVerifier::readiness`]) until keys are loaded.
     pub fn verifier(&self) -> Result<TokenVerifier, SettingsError> {
         if self.auth_leeway_secs > MAX_LEEWAY_SECS {
             return Err(SettingsError::LeewayTooLarge(self.auth_leeway_secs));
@@ -83,8 +133,12 @@ impl AuthSettings {
                     checked_secret("BETTER_AUTH_SECRET", self.better_auth_secret.as_ref())?;
                 KeySource::hs256(secret.expose_secret().as_bytes())
             }
-            mode @ (JwtMode::Jwks | JwtMode::Both) => {
-                return Err(SettingsError::ModeNotSupported(mode));
+            JwtMode::Jwks => KeySource::Jwks(Jwks::start(self.jwks_options())?),
+            JwtMode::Both => {
+                let secret =
+                    checked_secret("BETTER_AUTH_SECRET", self.better_auth_secret.as_ref())?;
+                let jwks = Jwks::start(self.jwks_options())?;
+                KeySource::both(secret.expose_secret().as_bytes(), jwks)
             }
         };
         let rules = Rules::new(
@@ -114,8 +168,16 @@ pub enum SettingsError {
         "BETTER_AUTH_URL is empty: set it to the web app's base URL, e.g. http://localhost:3000"
     )]
     MissingUrl,
-    #[error("AUTH_JWT_MODE={0:?} is not supported by this build yet: set AUTH_JWT_MODE=hs256")]
-    ModeNotSupported(JwtMode),
+    #[error(
+        "the JWKS URL {0:?} is not usable ({1}): set BETTER_AUTH_URL, or AUTH_JWKS_URL, to an http(s) URL"
+    )]
+    InvalidJwksUrl(String, String),
+    #[error("AUTH_JWKS_REFRESH_SECS and AUTH_JWKS_REFETCH_COOLDOWN_SECS must be at least 1")]
+    JwksIntervalZero,
+    #[error("could not set up the HTTP client for the JWKS: {0}")]
+    HttpClient(String),
+    #[error("JWKS mode needs a Tokio runtime: build the verifier inside one")]
+    NoRuntime,
 }
 
 /// The secret, if it is set and long enough.

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::watch;
+
 use crate::jwt::{self, Rules};
 use crate::{Claims, KeySource, TokenError};
 
@@ -24,8 +26,51 @@ impl TokenVerifier {
 
     /// The verified claims, or the rule the token broke.
     pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        let header = jwt::inspect(token)?;
+        let header = match jwt::inspect(token) {
+            Ok(header) => header,
+            // A token signed with a published key we cannot verify (e.g.
+            // ES512): say so rather than just "not accepted".
+            Err(TokenError::AlgorithmNotAllowed(alg)) => {
+                let reason = self.keys.jwks().and_then(|j| j.unsupported_algorithm(&alg));
+                return Err(
+                    reason.map_or(TokenError::AlgorithmNotAllowed(alg), |reason| {
+                        TokenError::UnsupportedKey(reason)
+                    }),
+                );
+            }
+            Err(error) => return Err(error),
+        };
         let key = self.keys.resolve(&header).await?;
         jwt::decode(token, &header, &key, &self.rules)
+    }
+
+    /// `Ok` when tokens can be verified: always in HS256 mode; in `jwks` and
+    /// `both` modes once a key set with a usable key is loaded. The error
+    /// says what is missing (last fetch error, unsupported keys).
+    pub fn readiness(&self) -> Result<(), String> {
+        self.keys.jwks().map_or(Ok(()), |jwks| jwks.readiness())
+    }
+
+    /// What an operator should know even while ready: published keys that
+    /// are not used, a failing JWKS refresh. Empty in HS256 mode.
+    pub fn warnings(&self) -> Vec<String> {
+        self.keys
+            .jwks()
+            .map(|jwks| jwks.warnings())
+            .unwrap_or_default()
+    }
+
+    /// Readiness as it changes (`true` when ready). In HS256 mode it is
+    /// `true` and never changes.
+    pub fn watch_ready(&self) -> watch::Receiver<bool> {
+        match self.keys.jwks() {
+            Some(jwks) => jwks.watch_ready(),
+            None => watch::channel(true).1,
+        }
+    }
+
+    /// The key source, e.g. for its fetch count.
+    pub fn keys(&self) -> &KeySource {
+        &self.keys
     }
 }

@@ -5,13 +5,19 @@
 use std::future::Future;
 
 use anyhow::Context;
-use auth_core::TokenVerifier;
+use auth_core::{TokenError, TokenVerifier};
 use proto::auth::auth_verify_server::{AuthVerify, AuthVerifyServer};
 use proto::auth::{VerifyRequest, VerifyResponse};
 use serde::Deserialize;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+
+/// The gRPC health name of the service.
+pub const SERVICE_NAME: &str = "todo.auth.v1.AuthVerify";
 
 /// Largest request accepted: a token is at most 8 KiB, plus framing.
 const MAX_MESSAGE_BYTES: usize = 16 * 1024;
@@ -50,30 +56,63 @@ impl AuthVerify for VerifyService {
             })),
             Err(error) => {
                 tracing::info!(reason = %error, "token refused");
-                Err(Status::unauthenticated(error.to_string()))
+                Err(match error {
+                    // Not the token's fault: the caller may retry once keys load.
+                    TokenError::KeysUnavailable => Status::unavailable(error.to_string()),
+                    error => Status::unauthenticated(error.to_string()),
+                })
             }
         }
     }
 }
 
 /// Serves AuthVerify and gRPC health on an already-bound listener until
-/// `shutdown` resolves.
+/// `shutdown` resolves. Health (both `""` and [`SERVICE_NAME`]) is
+/// NOT_SERVING until the verifier is ready (in JWKS mode: keys loaded), then
+/// follows it.
 pub async fn serve(
     verifier: TokenVerifier,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let (reporter, health) = tonic_health::server::health_reporter();
-    reporter
-        .set_serving::<AuthVerifyServer<VerifyService>>()
-        .await;
+    let mut ready = verifier.watch_ready();
+    let initially = *ready.borrow_and_update();
+    set_health(&reporter, initially).await;
+    if let Err(detail) = verifier.readiness() {
+        tracing::warn!(%detail, "not serving until the signing keys are loaded");
+    }
+    let follow = tokio::spawn(follow_readiness(ready, reporter));
     let service = AuthVerifyServer::new(VerifyService { verifier })
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
     tracing::info!(addr = %listener.local_addr()?, "auth-verify listening");
-    tonic::transport::Server::builder()
+    let served = tonic::transport::Server::builder()
         .add_service(health)
         .add_service(service)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
-        .context("auth-verify server failed")
+        .context("auth-verify server failed");
+    follow.abort();
+    served
+}
+
+/// Keeps gRPC health in step with the verifier's readiness.
+async fn follow_readiness(mut ready: watch::Receiver<bool>, reporter: HealthReporter) {
+    while ready.changed().await.is_ok() {
+        let now = *ready.borrow_and_update();
+        set_health(&reporter, now).await;
+        match now {
+            true => tracing::info!("signing keys loaded: serving"),
+            false => tracing::warn!("signing keys unusable: not serving"),
+        }
+    }
+}
+
+async fn set_health(reporter: &HealthReporter, ready: bool) {
+    let status = match ready {
+        true => ServingStatus::Serving,
+        false => ServingStatus::NotServing,
+    };
+    reporter.set_service_status("", status).await;
+    reporter.set_service_status(SERVICE_NAME, status).await;
 }

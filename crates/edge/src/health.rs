@@ -1,5 +1,6 @@
 //! `/healthz` (the process is up) and `/readyz` (tasks, and auth-verify in
-//! remote mode, answer their health checks).
+//! remote mode, answer their health checks; in-process verification has its
+//! keys, i.e. in JWKS mode the key set is loaded).
 
 use axum::Json;
 use axum::extract::State;
@@ -7,6 +8,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::auth::Authenticator;
 use crate::upstream::health_check;
 
 pub async fn healthz() -> Json<Value> {
@@ -15,6 +17,13 @@ pub async fn healthz() -> Json<Value> {
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    if let Authenticator::Local(verifier) = &state.auth {
+        if let Err(problem) = verifier.readiness() {
+            problems.push(problem);
+        }
+        warnings = verifier.warnings();
+    }
     if let Err(problem) = state.tasks.ready().await {
         problems.push(problem);
     }
@@ -25,13 +34,18 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             problems.push(problem);
         }
     }
-    if problems.is_empty() {
-        (StatusCode::OK, Json(json!({ "status": "ready" })))
+    let (status, mut body) = if problems.is_empty() {
+        (StatusCode::OK, json!({ "status": "ready" }))
     } else {
         tracing::warn!(?problems, "not ready");
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "not ready", "details": problems })),
+            json!({ "status": "not ready", "details": problems }),
         )
+    };
+    // Published keys that are not used (e.g. ES512), a failing JWKS refresh.
+    if !warnings.is_empty() {
+        body["warnings"] = json!(warnings);
     }
+    (status, Json(body))
 }

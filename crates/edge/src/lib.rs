@@ -24,7 +24,8 @@ use tonic_health::pb::health_client::HealthClient;
 use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use crate::auth::Authenticator;
 pub use crate::error::ApiError;
@@ -68,9 +69,7 @@ impl AppState {
             }
             _ => (Authenticator::Local(auth.verifier()?), None),
         };
-        let channel = upstream::channel(&settings.tasks_url, settings.connect_timeout())
-            .context("TASKS_URL")?;
-        let tasks = upstream::Tasks::new(channel, signer, settings.upstream_timeout());
+        let tasks = upstream::Tasks::new(&settings, signer).context("TASKS_URL")?;
         Ok(Self {
             auth: authenticator,
             tasks,
@@ -113,21 +112,23 @@ pub fn router(state: AppState) -> Router {
         StatusCode::SERVICE_UNAVAILABLE,
         state.settings.request_timeout(),
     );
-    let trace = TraceLayer::new_for_http().make_span_with(|request: &Request| {
-        let request_id = request
-            .headers()
-            .get(&REQUEST_ID)
-            .and_then(|id| id.to_str().ok())
-            .unwrap_or_default();
-        // The path only: a query string could carry a token.
-        tracing::info_span!(
-            "request",
-            method = %request.method(),
-            path = %request.uri().path(),
-            request_id,
-            user_id = tracing::field::Empty,
-        )
-    });
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request| {
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|id| id.to_str().ok())
+                .unwrap_or_default();
+            // The path only: a query string could carry a token.
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id,
+                user_id = tracing::field::Empty,
+            )
+        })
+        .on_response(DefaultOnResponse::new().level(Level::INFO));
 
     Router::new()
         .route("/api/{user_id}/tasks", get(tasks::list).post(tasks::create))

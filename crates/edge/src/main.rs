@@ -11,6 +11,7 @@ async fn main() -> anyhow::Result<()> {
     let auth: AuthSettings = service_kit::settings(&config)?;
     let settings: Settings = service_kit::settings(&config)?;
     let addr = settings.edge_listen_addr.clone();
+    let _telemetry = service_kit::init_telemetry("edge")?;
     let state = match AppState::new(&auth, settings) {
         Ok(state) => state,
         Err(error) => {
@@ -18,7 +19,6 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    let _telemetry = service_kit::init_telemetry("edge")?;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .with_context(|| format!("could not listen on {addr}"))?;

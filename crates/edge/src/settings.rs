@@ -28,6 +28,10 @@ pub struct Settings {
     /// `EDGE_REQUEST_TIMEOUT_MS`: the longest any HTTP request may take.
     #[serde(default = "default_request_timeout_ms")]
     pub edge_request_timeout_ms: u64,
+    /// `TASKS_RESOLVE_INTERVAL_MS`: how often the host names in `TASKS_URL`
+    /// are resolved again and every address health-checked.
+    #[serde(default = "default_resolve_interval_ms")]
+    pub tasks_resolve_interval_ms: u64,
 }
 
 impl Settings {
@@ -41,6 +45,7 @@ impl Settings {
             edge_upstream_timeout_ms: default_upstream_timeout_ms(),
             edge_connect_timeout_ms: default_connect_timeout_ms(),
             edge_request_timeout_ms: default_request_timeout_ms(),
+            tasks_resolve_interval_ms: default_resolve_interval_ms(),
         }
     }
 
@@ -54,6 +59,10 @@ impl Settings {
 
     pub fn request_timeout(&self) -> Duration {
         Duration::from_millis(self.edge_request_timeout_ms)
+    }
+
+    pub fn resolve_interval(&self) -> Duration {
+        Duration::from_millis(self.tasks_resolve_interval_ms.max(1))
     }
 }
 
@@ -71,4 +80,7 @@ fn default_connect_timeout_ms() -> u64 {
 }
 fn default_request_timeout_ms() -> u64 {
     10_000
+}
+fn default_resolve_interval_ms() -> u64 {
+    5_000
 }

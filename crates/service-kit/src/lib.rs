@@ -54,7 +54,8 @@ pub fn init_telemetry(service: &'static str) -> anyhow::Result<Telemetry> {
         .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let registry = tracing_subscriber::registry().with(filter).with(fmt);
-    if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_none() {
+    // Set but empty (as docker-compose.yml passes it by default) means unset.
+    if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_none_or(|url| url.is_empty()) {
         registry.try_init().context("could not set up logging")?;
         return Ok(Telemetry { provider: None });
     }

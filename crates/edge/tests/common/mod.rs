@@ -87,7 +87,7 @@ pub fn auth_settings() -> AuthSettings {
     AuthSettings::hs256(SECRET, WEB_URL)
 }
 
-async fn spawn_auth_verify() -> (SocketAddr, oneshot::Sender<()>) {
+pub async fn spawn_auth_verify() -> (SocketAddr, oneshot::Sender<()>) {
     let verifier = auth_settings().verifier().expect("verifier");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -98,7 +98,7 @@ async fn spawn_auth_verify() -> (SocketAddr, oneshot::Sender<()>) {
     (addr, stop)
 }
 
-async fn spawn_edge(settings: Settings) -> (SocketAddr, oneshot::Sender<()>) {
+pub async fn spawn_edge(settings: Settings) -> (SocketAddr, oneshot::Sender<()>) {
     let state = AppState::new(&auth_settings(), settings).expect("edge state");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -139,6 +139,17 @@ impl Stack {
             base: self.base.clone(),
             http: self.http.clone(),
         }
+    }
+}
+
+/// A signed-in user of the edge at `base`, for tests that start their own
+/// topology.
+pub fn user_at(base: &str, id: &str) -> User {
+    User {
+        id: id.to_owned(),
+        token: token_for(id),
+        base: base.to_owned(),
+        http: reqwest::Client::new(),
     }
 }
 

@@ -1,0 +1,565 @@
+//! JWKS mode: Better Auth's asymmetric keys fetched from a (test) JWKS
+//! endpoint on 127.0.0.1, cached, refetched on unknown `kid`s within limits,
+//! and every rule of `jwt.rs` still applied.
+
+use std::time::Duration;
+
+use auth_core::jwt::Rules;
+use auth_core::testing::{JwksServer, TestKey, claims, es512_jwk};
+use auth_core::{
+    AuthSettings, Jwks, JwksOptions, JwtMode, KeySource, SettingsError, TokenError, TokenVerifier,
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+const SUB: &str = "user-1";
+const SECRET: &str = "jwks-test-secret-jwks-test-secret-0123456789";
+
+fn options(server_url: &str, cooldown: Duration) -> JwksOptions {
+    JwksOptions {
+        refresh_interval: Duration::from_secs(3600),
+        refetch_cooldown: cooldown,
+        fetch_timeout: Duration::from_secs(2),
+        ..JwksOptions::new(server_url)
+    }
+}
+
+/// A JWKS-mode verifier for tokens issued by `base` (the server's base URL).
+fn verifier(base: &str, jwks_url: &str, cooldown: Duration) -> TokenVerifier {
+    let jwks = Jwks::start(options(jwks_url, cooldown)).expect("jwks");
+    TokenVerifier::new(KeySource::Jwks(jwks), Rules::new(base, base, 10, 900))
+}
+
+fn for_server(server: &JwksServer, cooldown: Duration) -> TokenVerifier {
+    verifier(&server.base_url(), &server.jwks_url(), cooldown)
+}
+
+async fn ready(verifier: &TokenVerifier) {
+    let mut watch = verifier.watch_ready();
+    tokio::time::timeout(Duration::from_secs(10), watch.wait_for(|ready| *ready))
+        .await
+        .expect("keys loaded in time")
+        .expect("watch open");
+    assert_eq!(verifier.readiness(), Ok(()));
+}
+
+fn fetches(verifier: &TokenVerifier) -> u64 {
+    verifier.keys().jwks().expect("jwks mode").fetch_count()
+}
+
+fn b64(bytes: impl AsRef<[u8]>) -> String {
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A token with this header and payload and a signature of junk bytes.
+fn unsigned(header: &Value, claims: &Value) -> String {
+    format!(
+        "{}.{}.{}",
+        b64(header.to_string()),
+        b64(claims.to_string()),
+        b64([7u8; 64])
+    )
+}
+
+/// An EdDSA token naming a made-up key (its signature is never reached).
+fn bogus(kid: &str, base: &str) -> String {
+    unsigned(&json!({"alg": "EdDSA", "kid": kid}), &claims(SUB, base))
+}
+
+fn hs256(secret: &[u8], kid: Option<&str>, claims: &Value) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = kid.map(str::to_owned);
+    jsonwebtoken::encode(&header, claims, &EncodingKey::from_secret(secret)).expect("sign")
+}
+
+#[tokio::test]
+async fn eddsa_es256_rs256_ps256_tokens_are_accepted() {
+    let keys = [
+        TestKey::ed25519_a("ed"),
+        TestKey::p256("es"),
+        TestKey::rs256("rs"),
+        TestKey::ps256("ps"),
+    ];
+    let jwks: Vec<Value> = keys.iter().map(TestKey::jwk).collect();
+    let server = JwksServer::start(&jwks).await;
+    // Through the public settings, as the services build it.
+    let verifier = AuthSettings::jwks(&server.base_url())
+        .verifier()
+        .expect("jwks mode needs no secret");
+    ready(&verifier).await;
+    for key in &keys {
+        let claims = verifier
+            .verify(&key.sign(&claims(SUB, &server.base_url())))
+            .await
+            .unwrap_or_else(|e| panic!("{:?} token refused: {e}", key.alg));
+        assert_eq!(claims.user_id, SUB);
+        assert_eq!(claims.email.as_deref(), Some("user-1@example.com"));
+    }
+    assert_eq!(server.fetches(), 1, "one fetch serves every token");
+}
+
+#[tokio::test]
+async fn es512_key_is_reported_and_its_tokens_refused_with_the_reason() {
+    let ed = TestKey::ed25519_a("ed");
+    let server = JwksServer::start(&[es512_jwk(), ed.jwk()]).await;
+    let base = server.base_url();
+    let verifier = for_server(&server, Duration::from_secs(60));
+    ready(&verifier).await;
+    let warnings = verifier.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("es512-key") && w.contains("ES512")),
+        "{warnings:?}"
+    );
+
+    let es512 = unsigned(
+        &json!({"alg": "ES512", "kid": "es512-key"}),
+        &claims(SUB, &base),
+    );
+    match verifier.verify(&es512).await {
+        Err(TokenError::UnsupportedKey(reason)) => assert!(reason.contains("ES512"), "{reason}"),
+        other => panic!("expected UnsupportedKey, got {other:?}"),
+    }
+    // Even when the header claims an algorithm we verify.
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some("es512-key".into());
+    let disguised = ed.sign_with_header(&header, &claims(SUB, &base));
+    assert!(matches!(
+        verifier.verify(&disguised).await,
+        Err(TokenError::UnsupportedKey(_))
+    ));
+    let message = verifier
+        .verify(&es512)
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        message.contains("cannot verify") && message.contains("ES512"),
+        "{message}"
+    );
+    assert_eq!(
+        server.fetches(),
+        1,
+        "known-unsupported keys cause no refetch"
+    );
+
+    // A set of nothing but ES512 keys is not ready, and says why.
+    let only = JwksServer::start(&[es512_jwk()]).await;
+    let verifier = for_server(&only, Duration::from_secs(60));
+    let started = std::time::Instant::now();
+    let detail = loop {
+        let detail = verifier.readiness().expect_err("no usable key");
+        if !detail.contains("not loaded yet") {
+            break detail;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{detail}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(
+        detail.contains("no usable key") && detail.contains("ES512"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn rotated_keys_are_picked_up_by_one_refetch_and_old_ones_kept_while_published() {
+    let old = TestKey::ed25519_a("key-1");
+    let new = TestKey::ed25519_b("key-2");
+    let server = JwksServer::start(&[old.jwk()]).await;
+    let base = server.base_url();
+    let verifier = for_server(&server, Duration::from_millis(300));
+    ready(&verifier).await;
+    assert!(
+        verifier
+            .verify(&old.sign(&claims(SUB, &base)))
+            .await
+            .is_ok()
+    );
+
+    // Better Auth rotates: both keys are published, new tokens use key-2.
+    server.set_keys(&[old.jwk(), new.jwk()]);
+    let before = server.fetches();
+    assert!(
+        verifier
+            .verify(&new.sign(&claims(SUB, &base)))
+            .await
+            .is_ok()
+    );
+    assert_eq!(server.fetches(), before + 1, "exactly one refetch");
+    assert!(
+        verifier
+            .verify(&new.sign(&claims(SUB, &base)))
+            .await
+            .is_ok()
+    );
+    assert!(
+        verifier
+            .verify(&old.sign(&claims(SUB, &base)))
+            .await
+            .is_ok()
+    );
+    assert_eq!(server.fetches(), before + 1);
+
+    // Once key-1 is withdrawn and the set refetched, its tokens are refused.
+    server.set_keys(&[new.jwk()]);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    let unknown = TestKey::ed25519_b("key-3").sign(&claims(SUB, &base));
+    assert_eq!(verifier.verify(&unknown).await, Err(TokenError::UnknownKey));
+    assert_eq!(
+        verifier.verify(&old.sign(&claims(SUB, &base))).await,
+        Err(TokenError::UnknownKey)
+    );
+    assert!(
+        verifier
+            .verify(&new.sign(&claims(SUB, &base)))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_unknown_kids_costs_at_most_one_fetch_per_cooldown() {
+    let key = TestKey::ed25519_a("real");
+    let server = JwksServer::start(&[key.jwk()]).await;
+    let base = server.base_url();
+    let verifier = for_server(&server, Duration::from_secs(3600));
+    ready(&verifier).await;
+    assert_eq!(server.fetches(), 1);
+
+    // 300 concurrent tokens with made-up kids: one shared refetch.
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..300 {
+        let verifier = verifier.clone();
+        let token = bogus(&format!("bogus-{i}"), &base);
+        flood.spawn(async move { verifier.verify(&token).await });
+    }
+    while let Some(result) = flood.join_next().await {
+        assert_eq!(result.expect("task"), Err(TokenError::UnknownKey));
+    }
+    // And 300 more, one after another, within the cooldown: no fetch at all.
+    for i in 0..300 {
+        let token = bogus(&format!("later-{i}"), &base);
+        assert_eq!(verifier.verify(&token).await, Err(TokenError::UnknownKey));
+    }
+    assert_eq!(server.fetches(), 2, "start-up fetch + one refetch");
+    assert_eq!(fetches(&verifier), 2);
+    assert!(
+        verifier
+            .verify(&key.sign(&claims(SUB, &base)))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn refetches_are_spaced_by_the_cooldown() {
+    let key = TestKey::ed25519_a("real");
+    let server = JwksServer::start(&[key.jwk()]).await;
+    let base = server.base_url();
+    let cooldown = Duration::from_millis(200);
+    let verifier = for_server(&server, cooldown);
+    ready(&verifier).await;
+    let started = std::time::Instant::now();
+    let mut i = 0;
+    while started.elapsed() < Duration::from_millis(1000) {
+        i += 1;
+        let token = bogus(&format!("bogus-{i}"), &base);
+        assert_eq!(verifier.verify(&token).await, Err(TokenError::UnknownKey));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let refetches = server.fetches() - 1;
+    // 1 s / 200 ms: at most 5 windows, plus the one at the start.
+    assert!(
+        (1..=6).contains(&refetches),
+        "{refetches} refetches for {i} tokens"
+    );
+}
+
+#[tokio::test]
+async fn known_keys_keep_working_when_the_jwks_endpoint_goes_down() {
+    let key = TestKey::ed25519_a("real");
+    let mut server = JwksServer::start(&[key.jwk()]).await;
+    let base = server.base_url();
+    let verifier = for_server(&server, Duration::from_millis(50));
+    ready(&verifier).await;
+    server.stop().await;
+
+    let unknown = TestKey::ed25519_a("new-kid").sign(&claims(SUB, &base));
+    assert_eq!(verifier.verify(&unknown).await, Err(TokenError::UnknownKey));
+    assert!(
+        verifier
+            .verify(&key.sign(&claims(SUB, &base)))
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        verifier.readiness(),
+        Ok(()),
+        "the last good set stays in use"
+    );
+    let warnings = verifier.warnings();
+    assert!(
+        warnings.iter().any(|w| w.contains("refresh failed")),
+        "{warnings:?}"
+    );
+}
+
+#[tokio::test]
+async fn bad_answers_keep_the_last_good_set() {
+    let key = TestKey::ed25519_a("real");
+    let server = JwksServer::start(&[key.jwk()]).await;
+    let base = server.base_url();
+    let verifier = for_server(&server, Duration::from_millis(50));
+    ready(&verifier).await;
+    let huge = format!("{{\"keys\": [], \"pad\": \"{}\"}}", "x".repeat(300 * 1024));
+    for (status, body) in [
+        (500, "oops".to_owned()),
+        (200, "<html>not json</html>".to_owned()),
+        (200, huge),
+    ] {
+        server.set_reply(status, body);
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let unknown = TestKey::ed25519_a("other").sign(&claims(SUB, &base));
+        assert_eq!(verifier.verify(&unknown).await, Err(TokenError::UnknownKey));
+        assert!(
+            verifier
+                .verify(&key.sign(&claims(SUB, &base)))
+                .await
+                .is_ok()
+        );
+    }
+    let warnings = verifier.warnings().join(" ");
+    assert!(warnings.contains("larger than 256 KiB"), "{warnings}");
+}
+
+#[tokio::test]
+async fn readiness_flips_when_the_jwks_endpoint_comes_up_late() {
+    let key = TestKey::ed25519_a("late");
+    let addr = JwksServer::reserve().await;
+    let base = format!("http://{addr}");
+    let verifier = verifier(
+        &base,
+        &format!("{base}/api/auth/jwks"),
+        Duration::from_millis(300),
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let detail = verifier
+        .readiness()
+        .expect_err("not ready before the web app is up");
+    assert!(detail.contains("not loaded yet"), "{detail}");
+    assert_eq!(
+        verifier.verify(&key.sign(&claims(SUB, &base))).await,
+        Err(TokenError::KeysUnavailable)
+    );
+    let _server = JwksServer::start_at(addr, &[key.jwk()]).await;
+    ready(&verifier).await;
+    assert!(
+        verifier
+            .verify(&key.sign(&claims(SUB, &base)))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn hs256_tokens_signed_with_public_key_bytes_are_refused() {
+    let ed = TestKey::ed25519_a("ed");
+    let rs = TestKey::rs256("rs");
+    let server = JwksServer::start(&[ed.jwk(), rs.jwk()]).await;
+    let base = server.base_url();
+    let mut both = AuthSettings::jwks(&base);
+    both.auth_jwt_mode = JwtMode::Both;
+    both.better_auth_secret = Some(SECRET.to_owned().into());
+    let both = both.verifier().expect("both mode");
+    let jwks = for_server(&server, Duration::from_secs(60));
+    ready(&both).await;
+    ready(&jwks).await;
+
+    let mut secrets: Vec<Vec<u8>> = Vec::new();
+    for jwk in [ed.jwk(), rs.jwk()] {
+        secrets.push(jwk.to_string().into_bytes());
+        for member in ["x", "n"] {
+            if let Some(text) = jwk[member].as_str() {
+                secrets.push(text.as_bytes().to_vec());
+                secrets.push(URL_SAFE_NO_PAD.decode(text).expect("b64"));
+            }
+        }
+    }
+    for secret in &secrets {
+        for kid in [None, Some("ed"), Some("rs")] {
+            let token = hs256(secret, kid, &claims(SUB, &base));
+            assert_eq!(
+                jwks.verify(&token).await,
+                Err(TokenError::AlgorithmNotAllowed("HS256".into())),
+                "jwks mode"
+            );
+            assert_eq!(
+                both.verify(&token).await,
+                Err(TokenError::BadSignature),
+                "both mode"
+            );
+        }
+    }
+    // In `both` mode HS256 with the secret and EdDSA with the JWKS both work.
+    assert!(
+        both.verify(&hs256(SECRET.as_bytes(), None, &claims(SUB, &base)))
+            .await
+            .is_ok()
+    );
+    assert!(both.verify(&ed.sign(&claims(SUB, &base))).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_token_whose_alg_differs_from_its_keys_is_refused() {
+    let ed = TestKey::ed25519_a("ed");
+    let es = TestKey::p256("es");
+    let rs = TestKey::rs256("rs");
+    let server = JwksServer::start(&[ed.jwk(), es.jwk(), rs.jwk()]).await;
+    let base = server.base_url();
+    let verifier = for_server(&server, Duration::from_secs(60));
+    ready(&verifier).await;
+
+    // ES256-signed, naming the EdDSA key.
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some("ed".into());
+    let token = es.sign_with_header(&header, &claims(SUB, &base));
+    assert_eq!(
+        verifier.verify(&token).await,
+        Err(TokenError::AlgorithmMismatch)
+    );
+    // The RS256 key used for PS256 (same key type, another algorithm).
+    let mut header = Header::new(Algorithm::PS256);
+    header.kid = Some("rs".into());
+    let token = rs.sign_with_header(&header, &claims(SUB, &base));
+    assert_eq!(
+        verifier.verify(&token).await,
+        Err(TokenError::AlgorithmMismatch)
+    );
+    // `none`, whatever the kid.
+    let none = unsigned(&json!({"alg": "none", "kid": "ed"}), &claims(SUB, &base));
+    assert_eq!(verifier.verify(&none).await, Err(TokenError::AlgorithmNone));
+}
+
+#[tokio::test]
+async fn kidless_tokens_need_exactly_one_key_of_their_algorithm() {
+    let a = TestKey::ed25519_a("a");
+    let b = TestKey::ed25519_b("b");
+    let es = TestKey::p256("es");
+    let server = JwksServer::start(&[a.jwk(), es.jwk()]).await;
+    let base = server.base_url();
+    let verifier = for_server(&server, Duration::from_secs(60));
+    ready(&verifier).await;
+    let kidless = |key: &TestKey| key.sign_with_header(&Header::new(key.alg), &claims(SUB, &base));
+    assert!(verifier.verify(&kidless(&a)).await.is_ok());
+    assert!(verifier.verify(&kidless(&es)).await.is_ok());
+
+    let server = JwksServer::start(&[a.jwk(), b.jwk()]).await;
+    let verifier = for_server(&server, Duration::from_secs(60));
+    ready(&verifier).await;
+    assert_eq!(
+        verifier.verify(&kidless(&a)).await,
+        Err(TokenError::AmbiguousKey)
+    );
+}
+
+#[tokio::test]
+async fn every_rule_applies_to_jwks_tokens() {
+    let key = TestKey::ed25519_a("ed");
+    let server = JwksServer::start(&[key.jwk()]).await;
+    let base = server.base_url();
+    let verifier = for_server(&server, Duration::from_secs(60));
+    ready(&verifier).await;
+    let now = jsonwebtoken::get_current_timestamp();
+    let with = |name: &str, value: Value| {
+        let mut claims = claims(SUB, &base);
+        claims[name] = value;
+        key.sign(&claims)
+    };
+    let without = |name: &str| {
+        let mut claims = claims(SUB, &base);
+        claims.as_object_mut().expect("object").remove(name);
+        key.sign(&claims)
+    };
+    let cases = [
+        (with("exp", json!(now - 3600)), TokenError::Expired),
+        (with("nbf", json!(now + 3600)), TokenError::NotYetValid),
+        (
+            with("exp", json!(now + 86_400)),
+            TokenError::LifetimeTooLong,
+        ),
+        (without("exp"), TokenError::MissingClaim("exp")),
+        (
+            with("iss", json!("http://evil.example")),
+            TokenError::WrongIssuer,
+        ),
+        (
+            with("aud", json!("http://evil.example")),
+            TokenError::WrongAudience,
+        ),
+        (without("sub"), TokenError::MissingClaim("sub")),
+        (with("sub", json!("")), TokenError::InvalidSubject("empty")),
+        (
+            with("sub", json!("a\u{202E}b")),
+            TokenError::InvalidSubject("contains control characters"),
+        ),
+        (with("name", json!("x".repeat(9000))), TokenError::TooLarge),
+    ];
+    for (token, expected) in cases {
+        assert_eq!(verifier.verify(&token).await, Err(expected));
+    }
+    for name in ["jku", "x5u", "jwk", "x5c", "crit"] {
+        let mut header = json!({"alg": "EdDSA", "kid": "ed"});
+        header[name] = json!("https://evil.example/jwks");
+        let token = unsigned(&header, &claims(SUB, &base));
+        assert!(matches!(
+            verifier.verify(&token).await,
+            Err(TokenError::ForbiddenHeader(_))
+        ));
+    }
+    // A forged signature under a known kid.
+    let forged = TestKey::ed25519_b("ed").sign(&claims(SUB, &base));
+    assert_eq!(
+        verifier.verify(&forged).await,
+        Err(TokenError::BadSignature)
+    );
+}
+
+#[tokio::test]
+async fn settings_select_the_mode_and_check_the_jwks_settings() {
+    let jwks = AuthSettings::jwks("http://localhost:3000/");
+    assert_eq!(jwks.jwks_url(), "http://localhost:3000/api/auth/jwks");
+    let mut custom = AuthSettings::jwks("http://localhost:3000");
+    custom.auth_jwks_url = Some("http://web:3000/keys".into());
+    assert_eq!(custom.jwks_url(), "http://web:3000/keys");
+    let options = AuthSettings::jwks("http://localhost:3000").jwks_options();
+    assert_eq!(options.refetch_cooldown, Duration::from_secs(30));
+    assert_eq!(options.refresh_interval, Duration::from_secs(300));
+    assert_eq!(options.max_response_bytes, 256 * 1024);
+
+    let mut both = AuthSettings::jwks("http://localhost:3000");
+    both.auth_jwt_mode = JwtMode::Both;
+    assert!(matches!(
+        both.verifier(),
+        Err(SettingsError::MissingSecret(_))
+    ));
+    let mut bad = AuthSettings::jwks("http://localhost:3000");
+    bad.auth_jwks_url = Some("file:///etc/passwd".into());
+    assert!(matches!(
+        bad.verifier(),
+        Err(SettingsError::InvalidJwksUrl(..))
+    ));
+    let mut zero = AuthSettings::jwks("http://localhost:3000");
+    zero.auth_jwks_refetch_cooldown_secs = 0;
+    assert!(matches!(
+        zero.verifier(),
+        Err(SettingsError::JwksIntervalZero)
+    ));
+    // HS256 mode never fetches anything and is ready at once.
+    let hs = AuthSettings::hs256(SECRET, "http://localhost:3000")
+        .verifier()
+        .expect("hs256");
+    assert_eq!(hs.readiness(), Ok(()));
+    assert!(hs.keys().jwks().is_none());
+}

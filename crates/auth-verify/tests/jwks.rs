@@ -1,0 +1,107 @@
+//! auth-verify in JWKS mode: gRPC health is NOT_SERVING until Better Auth's
+//! keys are loaded (the web app may start later), then SERVING, and Verify
+//! accepts the asymmetric tokens.
+
+use std::time::{Duration, Instant};
+
+use auth_core::AuthSettings;
+use auth_core::testing::{JwksServer, TestKey, claims};
+use proto::auth::VerifyRequest;
+use proto::auth::auth_verify_client::AuthVerifyClient;
+use tokio::sync::oneshot;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+
+async fn spawn(settings: AuthSettings) -> (String, oneshot::Sender<()>) {
+    let verifier = settings.verifier().expect("verifier");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(auth_verify::serve(verifier, listener, async {
+        let _ = stopped.await;
+    }));
+    (format!("http://{addr}"), stop)
+}
+
+async fn health(url: &str) -> Vec<ServingStatus> {
+    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
+        .expect("url")
+        .connect()
+        .await
+        .expect("connect");
+    let mut client = HealthClient::new(channel);
+    let mut statuses = Vec::new();
+    for service in ["", auth_verify::SERVICE_NAME] {
+        let reply = client
+            .check(HealthCheckRequest {
+                service: service.to_owned(),
+            })
+            .await
+            .expect("health")
+            .into_inner();
+        statuses.push(reply.status());
+    }
+    statuses
+}
+
+#[tokio::test]
+async fn not_serving_until_the_jwks_is_loaded_then_serving() {
+    let key = TestKey::ed25519_a("k1");
+    let addr = JwksServer::reserve().await;
+    let base = format!("http://{addr}");
+    let mut settings = AuthSettings::jwks(&base);
+    settings.auth_jwks_refetch_cooldown_secs = 1;
+    let (url, _stop) = spawn(settings).await;
+
+    assert_eq!(health(&url).await, [ServingStatus::NotServing; 2]);
+    let mut client = AuthVerifyClient::connect(url.clone())
+        .await
+        .expect("connect");
+    let early = client
+        .verify(VerifyRequest {
+            token: key.sign(&claims("user-1", &base)),
+        })
+        .await
+        .expect_err("no keys yet");
+    assert_eq!(
+        early.code(),
+        tonic::Code::Unavailable,
+        "retryable, not a bad token"
+    );
+
+    let server = JwksServer::start_at(addr, &[key.jwk()]).await;
+    let started = Instant::now();
+    while health(&url).await != [ServingStatus::Serving; 2] {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still not serving"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reply = client
+        .verify(VerifyRequest {
+            token: key.sign(&claims("user-1", &base)),
+        })
+        .await
+        .expect("EdDSA token")
+        .into_inner();
+    assert_eq!(reply.user_id, "user-1");
+    assert!(server.fetches() >= 1);
+
+    // No secret in JWKS mode: an HS256 token is refused outright.
+    let hs = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims("user-1", &base),
+        &jsonwebtoken::EncodingKey::from_secret(b"whatever-secret-whatever-secret-0123"),
+    )
+    .expect("sign");
+    let refused = client
+        .verify(VerifyRequest { token: hs })
+        .await
+        .expect_err("HS256 in jwks mode");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    assert_eq!(refused.message(), "token algorithm HS256 is not accepted");
+}

@@ -7,7 +7,12 @@ import { authSettingsFromEnv } from "./lib/auth";
 
 try {
   const settings = authSettingsFromEnv();
-  console.log(`[auth] AUTH_JWT_MODE=${settings.mode}, BETTER_AUTH_URL=${settings.baseURL}`);
+  const keys =
+    settings.mode === "jwks"
+      ? `, AUTH_JWKS_ALG=${settings.jwks.alg}` +
+        (settings.jwks.rotationInterval ? `, rotation every ${settings.jwks.rotationInterval} s` : "")
+      : "";
+  console.log(`[auth] AUTH_JWT_MODE=${settings.mode}${keys}, BETTER_AUTH_URL=${settings.baseURL}`);
 } catch (err) {
   console.error(`[auth] configuration error: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

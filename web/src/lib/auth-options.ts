@@ -4,7 +4,7 @@
  * `jwt.sign` hook the app uses.
  */
 import type { BetterAuthOptions } from "better-auth";
-import { jwt } from "better-auth/plugins";
+import { jwt, type JWSAlgorithms } from "better-auth/plugins";
 import { SignJWT, type JWTPayload } from "jose";
 
 export type JwtMode = "hs256" | "jwks" | "both";
@@ -22,6 +22,52 @@ export interface AuthSettings {
   mode: JwtMode;
   /** Anything Better Auth accepts as `database` (pg Pool, better-sqlite3 Database, adapter). */
   database: BetterAuthOptions["database"];
+  /** Better Auth's own key pairs (`jwks` mode only); see {@link JwksSettings}. */
+  jwks?: JwksSettings;
+}
+
+/**
+ * Better Auth's key pairs in `jwks` mode (AUTH_JWKS_ALG, AUTH_JWKS_ROTATION_SECS,
+ * AUTH_JWKS_GRACE_SECS). Ignored in `hs256`/`both` mode.
+ */
+export interface JwksSettings {
+  /**
+   * `jwks.keyPairConfig.alg` (default EdDSA). Takes effect only for keys created
+   * from now on: an existing key keeps signing until it is rotated.
+   * ES512 is accepted here (Better Auth offers it) but the backend cannot verify it.
+   */
+  alg?: JWSAlgorithms;
+  /** `jwks.rotationInterval`, seconds: a new key pair is minted once the newest is this old. Unset: no rotation. */
+  rotationInterval?: number;
+  /** `jwks.gracePeriod`, seconds: how long a rotated-out key stays published (Better Auth's default: 30 days). */
+  gracePeriod?: number;
+}
+
+/** The algorithms the backend verifies (ES512 is offered by Better Auth, but Rust's jsonwebtoken has none). */
+export const SUPPORTED_JWKS_ALGS = ["EdDSA", "ES256", "RS256", "PS256"] as const;
+export type SupportedJwksAlg = (typeof SUPPORTED_JWKS_ALGS)[number];
+
+/** AUTH_JWKS_ALG: one of {@link SUPPORTED_JWKS_ALGS}, exact spelling (case-insensitive), default EdDSA. */
+export function parseJwksAlg(value: string | undefined): SupportedJwksAlg {
+  const wanted = (value ?? "").trim();
+  if (!wanted) return "EdDSA";
+  const alg = SUPPORTED_JWKS_ALGS.find((a) => a.toLowerCase() === wanted.toLowerCase());
+  if (alg) return alg;
+  const why =
+    wanted.toUpperCase() === "ES512"
+      ? "Better Auth offers ES512, but the backend cannot verify it (the Rust JWT library has no ES512). "
+      : "";
+  throw new ConfigError(`AUTH_JWKS_ALG must be one of ${SUPPORTED_JWKS_ALGS.join(", ")} (got "${value}"). ${why}`.trim());
+}
+
+/** A whole number of seconds ≥ `min` from the environment, or undefined when unset. */
+export function parseSeconds(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const n = Number(value.trim());
+  if (!Number.isInteger(n) || n < min) {
+    throw new ConfigError(`${name} must be a whole number of seconds, at least ${min} (got "${value}").`);
+  }
+  return n;
 }
 
 export class ConfigError extends Error {
@@ -72,7 +118,6 @@ export function tokenPayload(user: { id: string; email: string; name: string }) 
   return { id: user.id, email: user.email, name: user.name };
 }
 
-/** HS256 signer for the jwt plugin's `jwt.sign` hook. */
 /**
  * HS256 signer for the jwt plugin's documented `jwt.sign` hook. The plugin has
  * already filled `sub`, `iat`, `exp`, `iss` and `aud`; the key is the UTF-8
@@ -87,7 +132,7 @@ export function hs256Signer(secret: string) {
       .sign(key);
 }
 
-export function jwtPlugin(settings: Pick<AuthSettings, "secret" | "baseURL" | "mode">) {
+export function jwtPlugin(settings: Pick<AuthSettings, "secret" | "baseURL" | "mode" | "jwks">) {
   const common = {
     issuer: settings.baseURL,
     audience: settings.baseURL,
@@ -98,7 +143,15 @@ export function jwtPlugin(settings: Pick<AuthSettings, "secret" | "baseURL" | "m
   if (settings.mode === "jwks") {
     // Better Auth's own asymmetric keys (EdDSA / Ed25519 by default), published
     // at ${BETTER_AUTH_URL}/api/auth/jwks for the backend to verify with.
-    return jwt({ jwt: common });
+    const { alg = "EdDSA", rotationInterval, gracePeriod } = settings.jwks ?? {};
+    return jwt({
+      jwt: common,
+      jwks: {
+        keyPairConfig: { alg },
+        ...(rotationInterval !== undefined ? { rotationInterval } : {}),
+        ...(gracePeriod !== undefined ? { gracePeriod } : {}),
+      },
+    });
   }
   return jwt({
     jwt: { ...common, sign: hs256Signer(settings.secret) },
@@ -128,6 +181,6 @@ export function createAuthOptions(settings: AuthSettings) {
       maxPasswordLength: 128,
     },
     telemetry: { enabled: false },
-    plugins: [jwtPlugin({ secret, baseURL, mode: settings.mode })],
+    plugins: [jwtPlugin({ secret, baseURL, mode: settings.mode, jwks: settings.jwks })],
   } satisfies BetterAuthOptions;
 }

@@ -3,7 +3,16 @@
  * first use (so `next build` needs no secret and no database).
  */
 import { betterAuth } from "better-auth";
-import { createAuthOptions, normalizeBaseURL, parseJwtMode, checkSecret } from "./auth-options";
+import {
+  TOKEN_LIFETIME_SECONDS,
+  checkSecret,
+  createAuthOptions,
+  normalizeBaseURL,
+  parseJwksAlg,
+  parseJwtMode,
+  parseSeconds,
+  type JwksSettings,
+} from "./auth-options";
 import { databaseFromEnv } from "./database";
 import { DEFAULT_BASE_URL, runtimeEnv } from "./env";
 
@@ -11,7 +20,20 @@ export function authSettingsFromEnv() {
   const mode = parseJwtMode(runtimeEnv("AUTH_JWT_MODE"));
   const secret = checkSecret(runtimeEnv("BETTER_AUTH_SECRET"), mode);
   const baseURL = normalizeBaseURL(runtimeEnv("BETTER_AUTH_URL") ?? DEFAULT_BASE_URL);
-  return { mode, secret, baseURL };
+  return { mode, secret, baseURL, jwks: jwksSettingsFromEnv() };
+}
+
+/**
+ * AUTH_JWKS_ALG, AUTH_JWKS_ROTATION_SECS, AUTH_JWKS_GRACE_SECS (used in `jwks`
+ * mode). A rotated-out key must stay published at least as long as the tokens
+ * it signed live, hence the grace period's minimum.
+ */
+export function jwksSettingsFromEnv(): JwksSettings {
+  return {
+    alg: parseJwksAlg(runtimeEnv("AUTH_JWKS_ALG")),
+    rotationInterval: parseSeconds("AUTH_JWKS_ROTATION_SECS", runtimeEnv("AUTH_JWKS_ROTATION_SECS"), 60),
+    gracePeriod: parseSeconds("AUTH_JWKS_GRACE_SECS", runtimeEnv("AUTH_JWKS_GRACE_SECS"), TOKEN_LIFETIME_SECONDS),
+  };
 }
 
 function build() {

@@ -3,6 +3,10 @@
  * Next build, the Rust edge and tasks, all started here on free ports with
  * fresh secrets and temp SQLite databases. Every process is killed in afterAll.
  *
+ * The scenario runs twice, on one build: AUTH_JWT_MODE=hs256 (web and edge
+ * share BETTER_AUTH_SECRET) and AUTH_JWT_MODE=jwks (Better Auth's EdDSA keys;
+ * the edge has no secret and fetches ${BETTER_AUTH_URL}/api/auth/jwks).
+ *
  * Env: EDGE_BIN, TASKS_BIN (Rust binaries), CHROMIUM_PATH (default
  * /usr/bin/chromium), E2E_REBUILD=1 to force `next build` (otherwise an
  * existing build newer than the sources is reused).
@@ -11,7 +15,8 @@ import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Services, WEB_DIR, freePort, newSecret, startBackend } from "../support/services";
+import { decodeProtectedHeader } from "jose";
+import { Services, WEB_DIR, binPath, freePort, newSecret, startBackend } from "../support/services";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -27,15 +32,9 @@ const NEXT_BIN = join(WEB_DIR, "node_modules/next/dist/bin/next");
 const TSX_BIN = join(WEB_DIR, "node_modules/tsx/dist/cli.mjs");
 const RESULTS = join(WEB_DIR, "test-results");
 
-const services = new Services("todo-e2e-");
-let failed = false;
-afterEach((ctx) => {
-  if (ctx.task.result?.state === "fail") failed = true;
-});
+type Mode = "hs256" | "jwks";
+
 let browser: Browser | undefined;
-let web = "";
-let edge = "";
-const pageErrors: string[] = [];
 
 function newestMtime(path: string): number {
   if (!existsSync(path)) return 0;
@@ -54,91 +53,139 @@ function buildIsFresh(): boolean {
   return statSync(buildId).mtimeMs > Math.max(...sources);
 }
 
+const builder = new Services("todo-e2e-build-");
+let buildFailed = false;
+
+// One production build and one browser for both modes: AUTH_JWT_MODE is read
+// by the server at run time, so the same build serves either.
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH.`);
   }
-  const secret = newSecret();
-  const webPort = await freePort();
-  web = `http://localhost:${webPort}`;
-
-  // Rust side first (fails fast and clearly when the binaries are missing).
-  const backend = await startBackend(services, { betterAuthSecret: secret, betterAuthUrl: web });
-  edge = backend.edgeUrl;
-
-  const quiet = { NEXT_TELEMETRY_DISABLED: "1" };
+  binPath("EDGE_BIN", "edge"); // fail fast and clearly when the Rust binaries are missing
+  binPath("TASKS_BIN", "tasks");
   if (!buildIsFresh()) {
-    await services.run("next-build", process.execPath, [NEXT_BIN, "build"], { ...quiet, NODE_ENV: "production" }, 420_000);
+    try {
+      await builder.run(
+        "next-build",
+        process.execPath,
+        [NEXT_BIN, "build"],
+        { NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
+        420_000,
+      );
+    } catch (err) {
+      buildFailed = true;
+      throw err;
+    }
   }
-  const webEnv = {
-    ...quiet,
-    NODE_ENV: "production",
-    BETTER_AUTH_SECRET: secret,
-    BETTER_AUTH_URL: web,
-    AUTH_JWT_MODE: "hs256",
-    DATABASE_URL: undefined,
-    AUTH_SQLITE_PATH: join(services.dir, "auth.sqlite"),
-    NEXT_PUBLIC_API_URL: edge,
-  };
-  await services.run("migrate", process.execPath, [TSX_BIN, "scripts/migrate.ts"], webEnv, 60_000);
-  services.start("web", process.execPath, [NEXT_BIN, "start", "-p", String(webPort)], webEnv);
-  await services.waitForHttp("web", `${web}/sign-in`, { timeoutMs: 60_000 });
-
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 });
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
-  await services.stop({ failed });
-  if (pageErrors.length) console.log("browser console errors (the provoked 401/503s are expected):\n" + pageErrors.join("\n"));
+  await builder.stop({ failed: buildFailed });
 });
 
-async function newPage(ctx: BrowserContext, who: string): Promise<Page> {
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(15_000);
-  page.on("pageerror", (err) => pageErrors.push(`[${who}] ${err.message}`));
-  page.on("console", (msg) => {
-    if (msg.type() === "error") pageErrors.push(`[${who}] console: ${msg.text()}`);
+describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
+  const services = new Services(`todo-e2e-${mode}-`);
+  let failed = false;
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === "fail") failed = true;
   });
-  return page;
-}
+  let web = "";
+  let edge = "";
+  const pageErrors: string[] = [];
 
-async function signUp(page: Page, name: string, email: string, password: string) {
-  await page.goto(`${web}/`);
-  await page.waitForURL(/\/sign-in/);
-  await page.getByRole("link", { name: "Create an account" }).click();
-  await page.waitForURL(/\/sign-up/);
-  await page.getByLabel("Name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign up" }).click();
-  await page.waitForURL(`${web}/`);
-  await page.getByRole("heading", { name: "Your tasks" }).waitFor();
-}
+  beforeAll(async () => {
+    const secret = newSecret();
+    const webPort = await freePort();
+    const edgePort = await freePort();
+    web = `http://localhost:${webPort}`;
+    edge = `http://127.0.0.1:${edgePort}`;
 
-async function addTask(page: Page, title: string, description?: string) {
-  const form = page.getByRole("form", { name: "Add a task" });
-  await form.getByLabel("Title").fill(title);
-  if (description) await form.getByLabel("Description").fill(description);
-  await form.getByRole("button", { name: "Add task" }).click();
-  await page.getByTestId("task").filter({ hasText: title }).waitFor();
-  await expectNoError(page);
-}
+    // HS256: the edge gets the web's secret. JWKS: no secret at all, only
+    // BETTER_AUTH_URL; it fetches ${web}/api/auth/jwks, so it cannot be ready
+    // before the web app is up (it starts anyway and becomes ready by itself).
+    await startBackend(services, {
+      betterAuthSecret: mode === "hs256" ? secret : undefined,
+      betterAuthUrl: web,
+      mode,
+      edgePort,
+      waitReady: mode === "hs256",
+      extraEdgeEnv: { AUTH_JWKS_REFETCH_COOLDOWN_SECS: "1" },
+    });
 
-async function expectNoError(page: Page) {
-  const alert = page.locator(".error[role=alert]");
-  if (await alert.count()) throw new Error(`the page shows an error: ${await alert.innerText()}`);
-}
+    const webEnv = {
+      NEXT_TELEMETRY_DISABLED: "1",
+      NODE_ENV: "production",
+      BETTER_AUTH_SECRET: secret, // the web always needs it (sessions; key encryption in JWKS mode)
+      BETTER_AUTH_URL: web,
+      AUTH_JWT_MODE: mode,
+      AUTH_JWKS_ALG: undefined,
+      AUTH_JWKS_ROTATION_SECS: undefined,
+      AUTH_JWKS_GRACE_SECS: undefined,
+      DATABASE_URL: undefined,
+      AUTH_SQLITE_PATH: join(services.dir, "auth.sqlite"),
+      NEXT_PUBLIC_API_URL: edge,
+    };
+    await services.run("migrate", process.execPath, [TSX_BIN, "scripts/migrate.ts"], webEnv, 60_000);
+    services.start("web", process.execPath, [NEXT_BIN, "start", "-p", String(webPort)], webEnv);
+    await services.waitForHttp("web", `${web}/sign-in`, { timeoutMs: 60_000 });
+    await services.waitForHttp("edge", `${edge}/readyz`, { timeoutMs: 30_000 });
+  });
 
-function task(page: Page, title: string) {
-  return page.getByTestId("task").filter({ hasText: title });
-}
+  afterAll(async () => {
+    await services.stop({ failed });
+    if (pageErrors.length) {
+      console.log(`[${mode}] browser console errors (the provoked 401/503s are expected):\n` + pageErrors.join("\n"));
+    }
+  });
 
-async function titles(page: Page): Promise<string[]> {
-  return page.locator("[data-testid=task] .task-title").allInnerTexts();
-}
+  async function newPage(ctx: BrowserContext, who: string): Promise<Page> {
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(15_000);
+    page.on("pageerror", (err) => pageErrors.push(`[${who}] ${err.message}`));
+    page.on("console", (msg) => {
+      if (msg.type() === "error") pageErrors.push(`[${who}] console: ${msg.text()}`);
+    });
+    return page;
+  }
 
-describe("Todo app in Chromium", () => {
+  async function signUp(page: Page, name: string, email: string, password: string) {
+    await page.goto(`${web}/`);
+    await page.waitForURL(/\/sign-in/);
+    await page.getByRole("link", { name: "Create an account" }).click();
+    await page.waitForURL(/\/sign-up/);
+    await page.getByLabel("Name").fill(name);
+    await page.getByLabel("Email").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign up" }).click();
+    await page.waitForURL(`${web}/`);
+    await page.getByRole("heading", { name: "Your tasks" }).waitFor();
+  }
+
+  async function addTask(page: Page, title: string, description?: string) {
+    const form = page.getByRole("form", { name: "Add a task" });
+    await form.getByLabel("Title").fill(title);
+    if (description) await form.getByLabel("Description").fill(description);
+    await form.getByRole("button", { name: "Add task" }).click();
+    await page.getByTestId("task").filter({ hasText: title }).waitFor();
+    await expectNoError(page);
+  }
+
+  async function expectNoError(page: Page) {
+    const alert = page.locator(".error[role=alert]");
+    if (await alert.count()) throw new Error(`the page shows an error: ${await alert.innerText()}`);
+  }
+
+  function task(page: Page, title: string) {
+    return page.getByTestId("task").filter({ hasText: title });
+  }
+
+  async function titles(page: Page): Promise<string[]> {
+    return page.locator("[data-testid=task] .task-title").allInnerTexts();
+  }
+
   let ctxA: BrowserContext;
   let pageA: Page;
   let userA = "";
@@ -190,7 +237,7 @@ describe("Todo app in Chromium", () => {
     await task(pageA, "Write quarterly report").getByText("Due Friday").waitFor();
 
     mkdirSync(RESULTS, { recursive: true });
-    await pageA.screenshot({ path: join(RESULTS, "todo.png"), fullPage: true });
+    await pageA.screenshot({ path: join(RESULTS, mode === "hs256" ? "todo.png" : `todo-${mode}.png`), fullPage: true });
 
     userA = await pageA.evaluate(async () => {
       const res = await fetch("/api/auth/get-session");
@@ -215,6 +262,17 @@ describe("Todo app in Chromium", () => {
       });
       const res = await fetch(`${edge}/api/${userA}/tasks`, { headers: { authorization: `Bearer ${tokenB}` } });
       expect(res.status).toBe(403);
+      // The browser got the token the server's AUTH_JWT_MODE (read at run time) asks for.
+      const header = decodeProtectedHeader(tokenB);
+      const jwks = await fetch(`${web}/api/auth/jwks`);
+      if (mode === "jwks") {
+        expect(header.alg).toBe("EdDSA");
+        expect(jwks.status).toBe(200);
+        expect(((await jwks.json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid)).toContain(header.kid);
+      } else {
+        expect(header).toEqual({ alg: "HS256", typ: "JWT" });
+        expect(jwks.status).toBe(404);
+      }
 
       // A failed call says what happened, with the edge's problem+json detail.
       const problem = (status: number, title: string, detail: string) => ({

@@ -3,10 +3,12 @@
  * (src/lib/auth-options.ts), so tokens come from the same jwt.sign hook the
  * app uses, and helpers to sign up a user and fetch their JWT.
  */
+import { createServer, request as httpRequest } from "node:http";
 import { betterAuth } from "better-auth";
+import { toNodeHandler } from "better-auth/node";
 import { memoryAdapter } from "better-auth/adapters/memory";
 import { getMigrations } from "better-auth/db/migration";
-import { createAuthOptions, type JwtMode } from "@/lib/auth-options";
+import { createAuthOptions, type JwksSettings, type JwtMode } from "@/lib/auth-options";
 import { openSqlite } from "@/lib/database";
 
 export function memoryDb() {
@@ -18,6 +20,8 @@ export function makeAuth(opts: {
   baseURL: string;
   mode?: JwtMode;
   database?: Parameters<typeof createAuthOptions>[0]["database"];
+  /** Key pair settings in `jwks` mode (algorithm, rotation), as AUTH_JWKS_* would give them. */
+  jwks?: JwksSettings;
 }) {
   return betterAuth(
     createAuthOptions({
@@ -25,8 +29,62 @@ export function makeAuth(opts: {
       baseURL: opts.baseURL,
       mode: opts.mode ?? "hs256",
       database: opts.database ?? memoryDb(),
+      jwks: opts.jwks,
     }),
   );
+}
+
+export interface HttpServed {
+  origin: string;
+  /** How many requests reached `/api/auth/jwks`. */
+  jwksFetches(): number;
+  close(): Promise<void>;
+}
+
+/** Serves a Better Auth instance's endpoints over real HTTP on 127.0.0.1:`port`. */
+export async function serveAuth(auth: AnyAuth, port: number): Promise<HttpServed> {
+  const handler = toNodeHandler(auth);
+  let fetches = 0;
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith("/api/auth/jwks")) fetches++;
+    void handler(req, res);
+  });
+  await new Promise<void>((ok) => server.listen(port, "127.0.0.1", ok));
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    jwksFetches: () => fetches,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
+/**
+ * A tiny counting HTTP proxy: every request to 127.0.0.1:`port` is forwarded
+ * to `target` (an origin) and counted, so a test can point AUTH_JWKS_URL at it
+ * and see exactly how often the backend fetched the key set.
+ */
+export async function countingProxy(target: string, port: number) {
+  const upstream = new URL(target);
+  const seen: string[] = [];
+  const server = createServer((req, res) => {
+    seen.push(req.url ?? "");
+    const out = httpRequest(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: { ...req.headers, host: upstream.host } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    out.on("error", () => {
+      res.writeHead(502).end();
+    });
+    req.pipe(out);
+  });
+  await new Promise<void>((ok) => server.listen(port, "127.0.0.1", ok));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    count: () => seen.length,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
 }
 
 /** Opens a SQLite file and creates Better Auth's tables with its own migration. */

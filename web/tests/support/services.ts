@@ -215,9 +215,10 @@ export interface Backend {
 }
 
 /**
- * Starts `tasks` (SQLite in the temp dir) and `edge` in HS256 mode with the
- * given secret and expected issuer/audience (= the web origin), and waits
- * until the edge reports ready.
+ * Starts `tasks` (SQLite in the temp dir) and `edge` (HS256 mode by default)
+ * with the given secret and expected issuer/audience (= the web origin), and
+ * waits until the edge reports ready. With `label`, the processes are named
+ * `tasks-<label>` / `edge-<label>` (several backends in one test file).
  */
 export async function startBackend(
   services: Services,
@@ -229,30 +230,44 @@ export async function startBackend(
     mode?: "hs256" | "jwks" | "both";
     internalSecret?: string;
     extraEdgeEnv?: Record<string, string | undefined>;
+    /** The edge's port (default: a free one), e.g. when the web app must know it first. */
+    edgePort?: number;
+    /**
+     * Wait for `/readyz` to answer 200 (default). `false`: only for `/healthz`
+     * (in JWKS mode the edge is not ready until it has fetched the keys).
+     */
+    waitReady?: boolean;
+    /** Names the processes `tasks-<label>` / `edge-<label>` (several backends in one test file). */
+    label?: string;
   },
 ): Promise<Backend> {
   const tasksBin = binPath("TASKS_BIN", "tasks");
   const edgeBin = binPath("EDGE_BIN", "edge");
   const internal = opts.internalSecret ?? newSecret();
   const tasksPort = await freePort();
-  const edgePort = await freePort();
+  const edgePort = opts.edgePort ?? (await freePort());
   const tasksAddr = `127.0.0.1:${tasksPort}`;
+  const suffix = opts.label ? `-${opts.label}` : "";
+  const tasksName = `tasks${suffix}`;
+  const edgeName = `edge${suffix}`;
   const common = { RUST_LOG: process.env.RUST_LOG ?? "info", NO_COLOR: "1" };
   const unset = {
     DATABASE_URL: undefined,
     AUTH_VERIFY_URL: undefined,
     AUTH_JWKS_URL: undefined,
+    AUTH_JWKS_REFRESH_SECS: undefined,
+    AUTH_JWKS_REFETCH_COOLDOWN_SECS: undefined,
     OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
   };
 
-  services.start("tasks", tasksBin, [], {
+  services.start(tasksName, tasksBin, [], {
     ...common,
     ...unset,
     TASKS_LISTEN_ADDR: tasksAddr,
     INTERNAL_AUTH_SECRET: internal,
-    TASKS_SQLITE_PATH: join(services.dir, "tasks.sqlite"),
+    TASKS_SQLITE_PATH: join(services.dir, `${tasksName}.sqlite`),
   });
-  services.start("edge", edgeBin, [], {
+  services.start(edgeName, edgeBin, [], {
     ...common,
     ...unset,
     EDGE_LISTEN_ADDR: `127.0.0.1:${edgePort}`,
@@ -264,7 +279,7 @@ export async function startBackend(
     ...opts.extraEdgeEnv,
   });
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
-  await services.waitForHttp("edge", `${edgeUrl}/healthz`);
-  await services.waitForHttp("edge", `${edgeUrl}/readyz`);
+  await services.waitForHttp(edgeName, `${edgeUrl}/healthz`);
+  if (opts.waitReady ?? true) await services.waitForHttp(edgeName, `${edgeUrl}/readyz`);
   return { edgeUrl, tasksAddr };
 }

@@ -5,8 +5,9 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
-import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError, createAuthOptions, parseJwtMode } from "@/lib/auth-options";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
+import { authSettingsFromEnv } from "@/lib/auth";
+import { ConfigError, createAuthOptions, parseJwksAlg, parseJwtMode } from "@/lib/auth-options";
 import { getMigrations } from "better-auth/db/migration";
 import { getToken, makeAuth, memoryDb, migratedSqlite, signUp } from "../support/auth";
 import { newSecret, tempDir } from "../support/services";
@@ -79,7 +80,64 @@ describe("JWKS mode", () => {
   });
 });
 
+describe("JWKS mode key pairs (AUTH_JWKS_ALG, rotation)", () => {
+  it.each([
+    ["ES256", { kty: "EC", crv: "P-256" }],
+    ["RS256", { kty: "RSA" }],
+    ["PS256", { kty: "RSA" }],
+  ] as const)("signs with %s when asked, and publishes that key", async (alg, shape) => {
+    const auth = makeAuth({ secret: newSecret(), baseURL: BASE, mode: "jwks", jwks: { alg } });
+    const { userId, cookie } = await signUp(auth, `${alg}@example.com`);
+    const token = await getToken(auth, cookie);
+    const header = decodeProtectedHeader(token);
+    expect(header.alg).toBe(alg);
+    const jwks = (await (await auth.handler(new Request(`${BASE}/api/auth/jwks`))).json()) as {
+      keys: Array<Record<string, string>>;
+    };
+    expect(jwks.keys).toEqual([expect.objectContaining({ ...shape, alg, kid: header.kid })]);
+    const { payload } = await jwtVerify(token, createLocalJWKSet(jwks as never), { issuer: BASE, audience: BASE });
+    expect(payload.sub).toBe(userId);
+  });
+
+  it("rotates keys with jwks.rotationInterval, keeping the old one published", async () => {
+    const auth = makeAuth({ secret: newSecret(), baseURL: BASE, mode: "jwks", jwks: { rotationInterval: 1 } });
+    const { cookie } = await signUp(auth, "rot@example.com");
+    const first = decodeProtectedHeader(await getToken(auth, cookie)).kid;
+    await new Promise((r) => setTimeout(r, 1100));
+    const second = decodeProtectedHeader(await getToken(auth, cookie)).kid;
+    expect(second).not.toBe(first);
+    const jwks = (await (await auth.handler(new Request(`${BASE}/api/auth/jwks`))).json()) as { keys: Array<{ kid: string }> };
+    expect(jwks.keys.map((k) => k.kid).sort()).toEqual([first, second].sort());
+  });
+});
+
 describe("configuration checks", () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it("parses AUTH_JWKS_ALG (default EdDSA) and refuses ES512 with the reason", () => {
+    expect(parseJwksAlg(undefined)).toBe("EdDSA");
+    expect(parseJwksAlg(" ")).toBe("EdDSA");
+    expect(parseJwksAlg("es256")).toBe("ES256");
+    expect(parseJwksAlg("RS256")).toBe("RS256");
+    expect(parseJwksAlg("PS256")).toBe("PS256");
+    expect(() => parseJwksAlg("ES512")).toThrow(/ES512.*cannot verify/);
+    expect(() => parseJwksAlg("HS256")).toThrow(ConfigError);
+  });
+
+  it("reads the JWKS settings from the environment", () => {
+    vi.stubEnv("BETTER_AUTH_SECRET", newSecret());
+    vi.stubEnv("AUTH_JWT_MODE", "jwks");
+    vi.stubEnv("AUTH_JWKS_ALG", "ES256");
+    vi.stubEnv("AUTH_JWKS_ROTATION_SECS", "86400");
+    vi.stubEnv("AUTH_JWKS_GRACE_SECS", "");
+    expect(authSettingsFromEnv().jwks).toEqual({ alg: "ES256", rotationInterval: 86400, gracePeriod: undefined });
+    vi.stubEnv("AUTH_JWKS_GRACE_SECS", "600");
+    expect(() => authSettingsFromEnv()).toThrow(/AUTH_JWKS_GRACE_SECS.*at least 900/);
+    vi.stubEnv("AUTH_JWKS_GRACE_SECS", "3600");
+    vi.stubEnv("AUTH_JWKS_ROTATION_SECS", "1.5");
+    expect(() => authSettingsFromEnv()).toThrow(/AUTH_JWKS_ROTATION_SECS/);
+  });
+
   it("parses AUTH_JWT_MODE", () => {
     expect(parseJwtMode(undefined)).toBe("hs256");
     expect(parseJwtMode("JWKS")).toBe("jwks");

@@ -2,17 +2,17 @@
 //! verifying in-process and through auth-verify: a test JWKS endpoint on
 //! 127.0.0.1 plays Better Auth's `/api/auth/jwks`.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use auth_core::AuthSettings;
 use auth_core::testing::{JwksServer, TestKey, claims, es512_jwk};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use edge::{AppState, Settings};
+use edge::Settings;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tasks::testing::{TEST_INTERNAL_SECRET, TestDatabase, TestServer};
-use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 #[derive(Clone, Copy, Debug)]
@@ -35,17 +35,6 @@ fn auth_settings(web: &str) -> AuthSettings {
     auth
 }
 
-async fn spawn_auth_verify(auth: AuthSettings) -> (SocketAddr, oneshot::Sender<()>) {
-    let verifier = auth.verifier().expect("auth-verify in jwks mode");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(auth_verify::serve(verifier, listener, async {
-        let _ = stopped.await;
-    }));
-    (addr, stop)
-}
-
 /// tasks on SQLite, the edge (and auth-verify) in JWKS mode for `web`,
 /// with a 1 s refetch cooldown.
 async fn start(web: &str, verify: Verify) -> Stack {
@@ -60,17 +49,11 @@ async fn start_with(auth: AuthSettings, verify: Verify) -> Stack {
     let mut settings = Settings::new(&tasks.url(), TEST_INTERNAL_SECRET);
     let mut stops = Vec::new();
     if let Verify::Remote = verify {
-        let (addr, stop) = spawn_auth_verify(auth.clone()).await;
+        let (addr, stop) = common::spawn_auth_verify(&auth).await;
         settings.auth_verify_url = Some(format!("http://{addr}"));
         stops.push(stop);
     }
-    let state = AppState::new(&auth, settings).expect("edge state");
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(edge::serve(state, listener, async {
-        let _ = stopped.await;
-    }));
+    let (addr, stop) = common::spawn_edge(&auth, settings).await;
     stops.push(stop);
     Stack {
         base: format!("http://{addr}"),

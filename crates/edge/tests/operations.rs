@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Backend, Verify, WEB_URL, start, start_with};
+use common::{Backend, Stack, Verify, WEB_URL, start, start_with};
 use reqwest::{Method, StatusCode};
 use tokio::net::TcpListener;
 
@@ -74,21 +74,7 @@ async fn tasks_that_never_answer_is_504() {
     })
     .await
     .expect("stack");
-    let alice = stack.user("alice-id");
-    let request = alice.request(Method::GET, &alice.tasks_url()).send();
-    let response = tokio::time::timeout(NO_HANG, request)
-        .await
-        .expect("no hang")
-        .expect("send");
-    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
-    let ready = stack
-        .http
-        .get(stack.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
-    stack.finish().await;
+    assert_failing_upstream(stack, StatusCode::GATEWAY_TIMEOUT).await;
 }
 
 #[tokio::test]
@@ -99,21 +85,7 @@ async fn auth_verify_down_is_503_not_401() {
     })
     .await
     .expect("stack");
-    let alice = stack.user("alice-id");
-    let request = alice.request(Method::GET, &alice.tasks_url()).send();
-    let response = tokio::time::timeout(NO_HANG, request)
-        .await
-        .expect("no hang")
-        .expect("send");
-    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let ready = stack
-        .http
-        .get(stack.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz");
-    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
-    stack.finish().await;
+    assert_failing_upstream(stack, StatusCode::SERVICE_UNAVAILABLE).await;
 }
 
 #[tokio::test]
@@ -187,5 +159,22 @@ async fn unknown_routes_are_404_problems() {
         response.headers()["content-type"],
         "application/problem+json"
     );
+    stack.finish().await;
+}
+
+/// A task listing answers `status` without hanging, and `/readyz` says not ready.
+async fn assert_failing_upstream(stack: Stack, status: StatusCode) {
+    let alice = stack.user("alice-id");
+    let request = alice.request(Method::GET, &alice.tasks_url()).send();
+    let response = tokio::time::timeout(NO_HANG, request)
+        .await
+        .expect("no hang")
+        .expect("send");
+    assert_eq!(response.status(), status);
+    let ready = tokio::time::timeout(NO_HANG, stack.http.get(stack.url("/readyz")).send())
+        .await
+        .expect("no hang")
+        .expect("readyz");
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     stack.finish().await;
 }

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use auth_core::InternalVerifier;
-use common::{User, spawn_auth_verify, spawn_edge, user_at};
+use common::{User, auth_settings, spawn_auth_verify, spawn_edge, user_at};
 use edge::Settings;
 use proto::tasks::tasks_server::{SERVICE_NAME, TasksServer};
 use reqwest::{Method, StatusCode};
@@ -125,7 +125,7 @@ async fn load_spreads_over_three_replicas_and_survives_one_stopping() {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         replicas.push(Replica::start(replica_pool(&db).await, listener).await);
     }
-    let (verify_addr, stop_verify) = spawn_auth_verify().await;
+    let (verify_addr, stop_verify) = spawn_auth_verify(&auth_settings()).await;
     let urls: Vec<String> = replicas
         .iter()
         .map(|r| format!("http://{}", r.addr))
@@ -133,7 +133,7 @@ async fn load_spreads_over_three_replicas_and_survives_one_stopping() {
     let mut settings = Settings::new(&urls.join(","), TEST_INTERNAL_SECRET);
     settings.auth_verify_url = Some(format!("http://{verify_addr}"));
     settings.tasks_resolve_interval_ms = 200;
-    let (edge_addr, stop_edge) = spawn_edge(settings).await;
+    let (edge_addr, stop_edge) = spawn_edge(&auth_settings(), settings).await;
     let base = format!("http://{edge_addr}");
     let http = reqwest::Client::new();
     let ready = http

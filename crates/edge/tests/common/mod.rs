@@ -67,12 +67,12 @@ pub async fn start_with(
     let mut settings = Settings::new(&tasks.url(), TEST_INTERNAL_SECRET);
     let mut stops = Vec::new();
     if let Verify::Remote = verify {
-        let (addr, stop) = spawn_auth_verify().await;
+        let (addr, stop) = spawn_auth_verify(&auth_settings()).await;
         settings.auth_verify_url = Some(format!("http://{addr}"));
         stops.push(stop);
     }
     tweak(&mut settings);
-    let (addr, stop) = spawn_edge(settings).await;
+    let (addr, stop) = spawn_edge(&auth_settings(), settings).await;
     stops.push(stop);
     Some(Stack {
         base: format!("http://{addr}"),
@@ -87,8 +87,9 @@ pub fn auth_settings() -> AuthSettings {
     AuthSettings::hs256(SECRET, WEB_URL)
 }
 
-pub async fn spawn_auth_verify() -> (SocketAddr, oneshot::Sender<()>) {
-    let verifier = auth_settings().verifier().expect("verifier");
+/// auth-verify with these token settings, on port 0.
+pub async fn spawn_auth_verify(auth: &AuthSettings) -> (SocketAddr, oneshot::Sender<()>) {
+    let verifier = auth.verifier().expect("verifier");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = oneshot::channel::<()>();
@@ -98,8 +99,12 @@ pub async fn spawn_auth_verify() -> (SocketAddr, oneshot::Sender<()>) {
     (addr, stop)
 }
 
-pub async fn spawn_edge(settings: Settings) -> (SocketAddr, oneshot::Sender<()>) {
-    let state = AppState::new(&auth_settings(), settings).expect("edge state");
+/// The edge with these token and edge settings, on port 0.
+pub async fn spawn_edge(
+    auth: &AuthSettings,
+    settings: Settings,
+) -> (SocketAddr, oneshot::Sender<()>) {
+    let state = AppState::new(auth, settings).expect("edge state");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (stop, stopped) = oneshot::channel::<()>();

@@ -37,7 +37,7 @@ dev-env:
             echo "NEXT_PUBLIC_API_URL=http://localhost:8080"
             echo "NEXT_TELEMETRY_DISABLED=1"
         } > .data/dev.env
-        echo "wrote .data/dev.env"
+        echo "wrote .data/dev.env" >&2
     fi
 
 # Print a token for USER_ID, signed like the web app's, for curl against `just dev`.

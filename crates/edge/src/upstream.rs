@@ -16,7 +16,7 @@ use auth_core::InternalSigner;
 use proto::tasks as pb;
 use proto::tasks::tasks_client::TasksClient;
 use tokio::time::Instant;
-use tonic::metadata::MetadataValue;
+use tonic::metadata::{MetadataKey, MetadataValue};
 use tonic::transport::Channel;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
@@ -138,6 +138,14 @@ impl Tasks {
             let metadata = request.metadata_mut();
             metadata.insert(proto::USER_ID_METADATA, user_id.clone());
             metadata.insert("authorization", authorization.clone());
+            service_kit::trace::inject(|key, value| {
+                if let (Ok(key), Ok(value)) = (
+                    MetadataKey::from_bytes(key.as_bytes()),
+                    MetadataValue::try_from(value),
+                ) {
+                    metadata.insert(key, value);
+                }
+            });
             let status =
                 match tokio::time::timeout(remaining, call(self.client.clone(), request)).await {
                     Err(_) => return Err(ApiError::Timeout),

@@ -1,6 +1,8 @@
 //! What every service binary shares at start-up: reading configuration,
 //! setting up logs and traces, and waiting for a shutdown signal.
 
+pub mod trace;
+
 use anyhow::Context;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::{Resource, trace::SdkTracerProvider};

@@ -47,11 +47,13 @@ pub async fn serve(
     Server::builder()
         .timeout(REQUEST_TIMEOUT)
         .trace_fn(|request| {
-            tracing::info_span!(
+            let span = tracing::info_span!(
                 "grpc",
                 method = %request.uri().path(),
                 user_id = tracing::field::Empty,
-            )
+            );
+            service_kit::trace::continue_trace(&span, request.headers());
+            span
         })
         .add_service(health_service)
         .add_service(tasks)

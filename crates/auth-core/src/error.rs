@@ -43,3 +43,12 @@ pub enum TokenError {
     #[error("token subject is invalid: {0}")]
     InvalidSubject(&'static str),
 }
+
+impl TokenError {
+    /// True when the token was not judged at all because our own keys are
+    /// missing: the caller should answer "unavailable, retry", not
+    /// "unauthenticated", so clients keep a token that may well be good.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::KeysUnavailable)
+    }
+}

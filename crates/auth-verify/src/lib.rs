@@ -5,7 +5,7 @@
 use std::future::Future;
 
 use anyhow::Context;
-use auth_core::{TokenError, TokenVerifier};
+use auth_core::TokenVerifier;
 use proto::auth::auth_verify_server::{AuthVerify, AuthVerifyServer};
 use proto::auth::{VerifyRequest, VerifyResponse};
 use serde::Deserialize;
@@ -56,10 +56,10 @@ impl AuthVerify for VerifyService {
             })),
             Err(error) => {
                 tracing::info!(reason = %error, "token refused");
-                Err(match error {
-                    // Not the token's fault: the caller may retry once keys load.
-                    TokenError::KeysUnavailable => Status::unavailable(error.to_string()),
-                    error => Status::unauthenticated(error.to_string()),
+                Err(if error.is_retryable() {
+                    Status::unavailable(error.to_string())
+                } else {
+                    Status::unauthenticated(error.to_string())
                 })
             }
         }

@@ -1,31 +1,21 @@
 //! AuthVerify over a real socket: a valid token yields its user and claims,
 //! a refused one UNAUTHENTICATED with the reason, and health is SERVING.
 
+mod common;
+
 use auth_core::AuthSettings;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use proto::auth::VerifyRequest;
 use proto::auth::auth_verify_client::AuthVerifyClient;
 use serde_json::json;
 use tokio::sync::oneshot;
-use tonic_health::pb::HealthCheckRequest;
-use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::health_check_response::ServingStatus;
 
 const SECRET: &str = "auth-verify-test-secret-0123456789abcdef";
 const URL: &str = "http://localhost:3000";
 
 async fn spawn() -> (String, oneshot::Sender<()>) {
-    let verifier = AuthSettings::hs256(SECRET, URL)
-        .verifier()
-        .expect("verifier");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(auth_verify::serve(verifier, listener, async {
-        let _ = stopped.await;
-    }));
-    (format!("http://{addr}"), stop)
+    common::spawn(AuthSettings::hs256(SECRET, URL)).await
 }
 
 fn token(secret: &str, exp_offset: i64) -> String {
@@ -91,20 +81,5 @@ async fn verifies_tokens_over_grpc() {
 #[tokio::test]
 async fn serves_grpc_health() {
     let (url, _stop) = spawn().await;
-    let channel = tonic::transport::Endpoint::from_shared(url)
-        .expect("url")
-        .connect()
-        .await
-        .expect("connect");
-    let mut health = HealthClient::new(channel);
-    for service in ["", "todo.auth.v1.AuthVerify"] {
-        let reply = health
-            .check(HealthCheckRequest {
-                service: service.to_owned(),
-            })
-            .await
-            .expect("health")
-            .into_inner();
-        assert_eq!(reply.status, 1, "SERVING for {service:?}");
-    }
+    assert_eq!(common::health(&url).await, [ServingStatus::Serving; 2]);
 }

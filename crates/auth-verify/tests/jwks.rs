@@ -2,50 +2,16 @@
 //! keys are loaded (the web app may start later), then SERVING, and Verify
 //! accepts the asymmetric tokens.
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use auth_core::AuthSettings;
 use auth_core::testing::{JwksServer, TestKey, claims};
+use common::{health, spawn};
 use proto::auth::VerifyRequest;
 use proto::auth::auth_verify_client::AuthVerifyClient;
-use tokio::sync::oneshot;
-use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
-
-async fn spawn(settings: AuthSettings) -> (String, oneshot::Sender<()>) {
-    let verifier = settings.verifier().expect("verifier");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(auth_verify::serve(verifier, listener, async {
-        let _ = stopped.await;
-    }));
-    (format!("http://{addr}"), stop)
-}
-
-async fn health(url: &str) -> Vec<ServingStatus> {
-    let channel = tonic::transport::Endpoint::from_shared(url.to_owned())
-        .expect("url")
-        .connect()
-        .await
-        .expect("connect");
-    let mut client = HealthClient::new(channel);
-    let mut statuses = Vec::new();
-    for service in ["", auth_verify::SERVICE_NAME] {
-        let reply = client
-            .check(HealthCheckRequest {
-                service: service.to_owned(),
-            })
-            .await
-            .expect("health")
-            .into_inner();
-        statuses.push(reply.status());
-    }
-    statuses
-}
 
 #[tokio::test]
 async fn not_serving_until_the_jwks_is_loaded_then_serving() {

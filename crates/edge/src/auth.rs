@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use auth_core::{Claims, TokenError, TokenVerifier};
+use auth_core::{Claims, TokenVerifier};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::{header, request::Parts};
 use proto::auth::VerifyRequest;
@@ -29,13 +29,12 @@ pub enum Authenticator {
 impl Authenticator {
     pub async fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         match self {
-            Self::Local(verifier) => verifier.verify(token).await.map_err(|error| match error {
-                // Our keys are not loaded yet: the server's problem, not the token's.
-                TokenError::KeysUnavailable => ApiError::Unavailable(error.to_string()),
-                error => {
-                    tracing::info!(reason = %error, "token refused");
-                    ApiError::InvalidToken(error.to_string())
+            Self::Local(verifier) => verifier.verify(token).await.map_err(|error| {
+                if error.is_retryable() {
+                    return ApiError::Unavailable(error.to_string());
                 }
+                tracing::info!(reason = %error, "token refused");
+                ApiError::InvalidToken(error.to_string())
             }),
             Self::Remote { client, timeout } => {
                 let mut request = tonic::Request::new(VerifyRequest {

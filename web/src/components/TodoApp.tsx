@@ -1,6 +1,6 @@
 "use client";
 
-import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
 import {
   ApiError,
   TodoApi,
@@ -262,28 +262,19 @@ function NewTaskForm({ onCreate }: { onCreate: (title: string, description: stri
 
   return (
     <form className="new-task stack" onSubmit={onSubmit} aria-label="Add a task">
-      <label>
-        Title
-        <input
-          name="title"
-          value={title}
-          maxLength={TITLE_MAX}
-          placeholder="What needs doing?"
-          onChange={(e) => setTitle(e.target.value)}
-        />
-      </label>
-      <label>
-        <span>
-          Description <span className="muted small">(optional)</span>
-        </span>
-        <textarea
-          name="description"
-          value={description}
-          maxLength={DESCRIPTION_MAX}
-          rows={2}
-          onChange={(e) => setDescription(e.target.value)}
-        />
-      </label>
+      <TaskFields
+        names={["title", "description"]}
+        title={title}
+        description={description}
+        onTitle={setTitle}
+        onDescription={setDescription}
+        placeholder="What needs doing?"
+        descriptionLabel={
+          <span>
+            Description <span className="muted small">(optional)</span>
+          </span>
+        }
+      />
       {hint && <p className="hint warn">{hint}</p>}
       <div>
         <button type="submit" className="primary" disabled={pending}>
@@ -291,6 +282,53 @@ function NewTaskForm({ onCreate }: { onCreate: (title: string, description: stri
         </button>
       </div>
     </form>
+  );
+}
+
+/** The title and description inputs, shared by the add and edit forms. */
+function TaskFields({
+  names,
+  title,
+  description,
+  onTitle,
+  onDescription,
+  descriptionLabel,
+  placeholder,
+  autoFocus,
+}: {
+  names: [title: string, description: string];
+  title: string;
+  description: string;
+  onTitle: (value: string) => void;
+  onDescription: (value: string) => void;
+  descriptionLabel: ReactNode;
+  placeholder?: string;
+  autoFocus?: boolean;
+}) {
+  return (
+    <>
+      <label>
+        Title
+        <input
+          name={names[0]}
+          value={title}
+          maxLength={TITLE_MAX}
+          placeholder={placeholder}
+          autoFocus={autoFocus}
+          onChange={(e) => onTitle(e.target.value)}
+        />
+      </label>
+      <label>
+        {descriptionLabel}
+        <textarea
+          name={names[1]}
+          value={description}
+          maxLength={DESCRIPTION_MAX}
+          rows={2}
+          onChange={(e) => onDescription(e.target.value)}
+        />
+      </label>
+    </>
   );
 }
 
@@ -333,26 +371,15 @@ function TaskItem({
     return (
       <li className="task editing" data-testid="task" data-task-id={task.id}>
         <form className="stack" onSubmit={submit} aria-label={`Edit “${task.title}”`}>
-          <label>
-            Title
-            <input
-              name="edit-title"
-              value={title}
-              maxLength={TITLE_MAX}
-              autoFocus
-              onChange={(e) => setTitle(e.target.value)}
-            />
-          </label>
-          <label>
-            Description
-            <textarea
-              name="edit-description"
-              value={description}
-              maxLength={DESCRIPTION_MAX}
-              rows={2}
-              onChange={(e) => setDescription(e.target.value)}
-            />
-          </label>
+          <TaskFields
+            names={["edit-title", "edit-description"]}
+            title={title}
+            description={description}
+            onTitle={setTitle}
+            onDescription={setDescription}
+            autoFocus
+            descriptionLabel="Description"
+          />
           {hint && <p className="hint warn">{hint}</p>}
           <div className="row">
             <button type="submit" className="primary" disabled={busy}>

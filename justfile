@@ -89,15 +89,17 @@ test-web: web-deps
 web-deps:
     [ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund
 
-# Formatting, clippy and the web app's type check, as CI checks them.
+# Formatting, clippy, and the web app's type check, ESLint and Prettier check, as CI checks them.
 lint: web-deps
     cargo fmt --all --check
     cargo clippy --workspace --all-targets -- -D warnings
     npm --prefix web run typecheck
+    npm --prefix web run lint
 
-# Format the code.
-fmt:
+# Format the code (Rust with rustfmt, the web app with Prettier).
+fmt: web-deps
     cargo fmt --all
+    npm --prefix web run format
 
 # Benchmarks (medians are what to quote; the machines are shared and noisy).
 bench:

@@ -28,6 +28,7 @@ export default function AuthForm({ mode, notice }: { mode: Mode; notice?: string
         return;
       }
       // Full navigation so the server renders the Todo page with the new session cookie.
+      // eslint-disable-next-line @next/next/no-location-assign-relative-destination
       window.location.assign("/");
     } catch (err) {
       setError(`Could not reach the server: ${err instanceof Error ? err.message : String(err)}`);

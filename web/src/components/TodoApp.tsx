@@ -53,6 +53,8 @@ export default function TodoApp({ apiUrl, user }: { apiUrl: string; user: User }
   /** Every failed call ends here: expired session → sign-in page, otherwise say what happened. */
   const fail = useCallback((err: unknown) => {
     if (err instanceof ApiError && err.isSessionExpired) {
+      // A full navigation: nothing of this page's state survives.
+      // eslint-disable-next-line @next/next/no-location-assign-relative-destination
       window.location.assign("/sign-in?expired=1");
       return;
     }
@@ -79,6 +81,7 @@ export default function TodoApp({ apiUrl, user }: { apiUrl: string; user: User }
   );
 
   useEffect(() => {
+    // eslint-disable-next-line react-hooks/set-state-in-effect -- replaced by the useTasks hook
     void load(filter);
   }, [load, filter]);
 
@@ -134,6 +137,7 @@ export default function TodoApp({ apiUrl, user }: { apiUrl: string; user: User }
     try {
       await authClient.signOut();
     } finally {
+      // eslint-disable-next-line @next/next/no-location-assign-relative-destination
       window.location.assign("/sign-in?signedOut=1");
     }
   }

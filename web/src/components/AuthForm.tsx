@@ -110,10 +110,7 @@ export default function AuthForm({ mode, notice }: { mode: Mode; notice?: string
   );
 }
 
-function describeAuthError(
-  error: { status?: number; message?: string; code?: string },
-  signUp: boolean,
-): string {
+function describeAuthError(error: { status?: number; message?: string; code?: string }, signUp: boolean): string {
   if (error.code === "INVALID_EMAIL_OR_PASSWORD" || (!signUp && error.status === 401)) {
     return "Wrong email or password.";
   }

@@ -1,13 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent, type ReactNode } from "react";
-import {
-  ApiError,
-  TodoApi,
-  TokenCache,
-  type Task,
-  type TaskStatusFilter,
-} from "@/lib/api-client";
+import { ApiError, TodoApi, TokenCache, type Task, type TaskStatusFilter } from "@/lib/api-client";
 import { authClient, betterAuthTokenSource } from "@/lib/auth-client";
 
 export const TITLE_MAX = 200;
@@ -37,10 +31,7 @@ function describeError(err: unknown): string {
 
 export default function TodoApp({ apiUrl, user }: { apiUrl: string; user: User }) {
   const tokens = useMemo(() => new TokenCache(betterAuthTokenSource), []);
-  const api = useMemo(
-    () => new TodoApi({ baseUrl: apiUrl, userId: user.id, tokens }),
-    [apiUrl, user.id, tokens],
-  );
+  const api = useMemo(() => new TodoApi({ baseUrl: apiUrl, userId: user.id, tokens }), [apiUrl, user.id, tokens]);
 
   const [filter, setFilter] = useState<TaskStatusFilter>("all");
   const [tasks, setTasks] = useState<Task[] | null>(null);
@@ -210,9 +201,7 @@ export default function TodoApp({ apiUrl, user }: { apiUrl: string; user: User }
               key={task.id}
               task={task}
               busy={busy.has(task.id)}
-              onToggle={() =>
-                withBusy(task.id, async () => replace(await api.toggleComplete(task.id)))
-              }
+              onToggle={() => withBusy(task.id, async () => replace(await api.toggleComplete(task.id)))}
               onDelete={() =>
                 withBusy(task.id, async () => {
                   await api.deleteTask(task.id);
@@ -416,9 +405,7 @@ function TaskItem({
       <div className="task-body">
         <span className="task-title">{task.title}</span>
         {task.description && <p className="task-description">{task.description}</p>}
-        <span className="muted small">
-          Added {new Date(task.created_at).toLocaleString()}
-        </span>
+        <span className="muted small">Added {new Date(task.created_at).toLocaleString()}</span>
       </div>
       <div className="row">
         <button type="button" onClick={startEdit} disabled={busy}>

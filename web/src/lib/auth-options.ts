@@ -57,7 +57,9 @@ export function parseJwksAlg(value: string | undefined): SupportedJwksAlg {
     wanted.toUpperCase() === "ES512"
       ? "Better Auth offers ES512, but the backend cannot verify it (the Rust JWT library has no ES512). "
       : "";
-  throw new ConfigError(`AUTH_JWKS_ALG must be one of ${SUPPORTED_JWKS_ALGS.join(", ")} (got "${value}"). ${why}`.trim());
+  throw new ConfigError(
+    `AUTH_JWKS_ALG must be one of ${SUPPORTED_JWKS_ALGS.join(", ")} (got "${value}"). ${why}`.trim(),
+  );
 }
 
 /** A whole number of seconds ≥ `min` from the environment, or undefined when unset. */
@@ -77,9 +79,7 @@ export class ConfigError extends Error {
 export function parseJwtMode(value: string | undefined): JwtMode {
   const mode = (value ?? "hs256").trim().toLowerCase();
   if (mode === "hs256" || mode === "jwks" || mode === "both") return mode;
-  throw new ConfigError(
-    `AUTH_JWT_MODE must be one of hs256, jwks or both (got "${value}").`,
-  );
+  throw new ConfigError(`AUTH_JWT_MODE must be one of hs256, jwks or both (got "${value}").`);
 }
 
 export function checkSecret(secret: string | undefined, mode: JwtMode): string {
@@ -91,9 +91,7 @@ export function checkSecret(secret: string | undefined, mode: JwtMode): string {
   }
   const bytes = new TextEncoder().encode(secret).length;
   if (mode !== "jwks" && bytes < MIN_SECRET_BYTES) {
-    throw new ConfigError(
-      `BETTER_AUTH_SECRET is ${bytes} bytes; HS256 signing needs at least ${MIN_SECRET_BYTES}.`,
-    );
+    throw new ConfigError(`BETTER_AUTH_SECRET is ${bytes} bytes; HS256 signing needs at least ${MIN_SECRET_BYTES}.`);
   }
   return secret;
 }
@@ -106,9 +104,7 @@ export function normalizeBaseURL(value: string): string {
     throw new ConfigError(`BETTER_AUTH_URL is not a valid URL: "${value}".`);
   }
   if (url.pathname !== "/" || url.search || url.hash) {
-    throw new ConfigError(
-      `BETTER_AUTH_URL must be a bare origin such as http://localhost:3000 (got "${value}").`,
-    );
+    throw new ConfigError(`BETTER_AUTH_URL must be a bare origin such as http://localhost:3000 (got "${value}").`);
   }
   return url.origin;
 }
@@ -127,9 +123,7 @@ export function tokenPayload(user: { id: string; email: string; name: string }) 
 export function hs256Signer(secret: string) {
   const key = new TextEncoder().encode(secret);
   return (payload: JWTPayload, header?: { typ?: string; cty?: string }) =>
-    new SignJWT(payload)
-      .setProtectedHeader({ ...header, alg: "HS256", typ: header?.typ ?? "JWT" })
-      .sign(key);
+    new SignJWT(payload).setProtectedHeader({ ...header, alg: "HS256", typ: header?.typ ?? "JWT" }).sign(key);
 }
 
 export function jwtPlugin(settings: Pick<AuthSettings, "secret" | "baseURL" | "mode" | "jwks">) {
@@ -137,8 +131,7 @@ export function jwtPlugin(settings: Pick<AuthSettings, "secret" | "baseURL" | "m
     issuer: settings.baseURL,
     audience: settings.baseURL,
     expirationTime: "15m", // = TOKEN_LIFETIME_SECONDS
-    definePayload: ({ user }: { user: { id: string; email: string; name: string } }) =>
-      tokenPayload(user),
+    definePayload: ({ user }: { user: { id: string; email: string; name: string } }) => tokenPayload(user),
   };
   if (settings.mode === "jwks") {
     // Better Auth's own asymmetric keys (EdDSA / Ed25519 by default), published

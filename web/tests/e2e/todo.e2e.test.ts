@@ -212,7 +212,7 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
     // Toggle complete.
     // The checkbox is controlled: it flips once the edge confirms the toggle.
     await task(pageA, "Buy milk").getByRole("checkbox").click();
-    await pageA.locator('[data-testid=task][data-completed=true]').filter({ hasText: "Buy milk" }).waitFor();
+    await pageA.locator("[data-testid=task][data-completed=true]").filter({ hasText: "Buy milk" }).waitFor();
 
     // Delete.
     await task(pageA, "Water the plants").getByRole("button", { name: "Delete" }).click();

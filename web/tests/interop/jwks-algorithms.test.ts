@@ -57,56 +57,58 @@ const KEY_SHAPE: Record<(typeof SUPPORTED_JWKS_ALGS)[number], Record<string, str
   PS256: { kty: "RSA" },
 };
 
-describe.each(SUPPORTED_JWKS_ALGS)("AUTH_JWKS_ALG=%s: Better Auth's tokens at the Rust edge (AUTH_JWT_MODE=jwks)", (alg) => {
-  let edge = "";
-  let origin = "";
-  let alice: { userId: string; token: string };
-  let bob: { userId: string; token: string };
+describe.each(SUPPORTED_JWKS_ALGS)(
+  "AUTH_JWKS_ALG=%s: Better Auth's tokens at the Rust edge (AUTH_JWT_MODE=jwks)",
+  (alg) => {
+    let edge = "";
+    let origin = "";
+    let alice: { userId: string; token: string };
+    let bob: { userId: string; token: string };
 
-  beforeAll(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    const auth = authFromEnv(alg, origin);
-    servers.push(await serveAuth(auth, port));
+    beforeAll(async () => {
+      const port = await freePort();
+      origin = `http://127.0.0.1:${port}`;
+      const auth = authFromEnv(alg, origin);
+      servers.push(await serveAuth(auth, port));
 
-    const a = await signUp(auth, "alice@example.com", "Alice");
-    alice = { userId: a.userId, token: await getToken(auth, a.cookie) };
-    const b = await signUp(auth, "bob@example.com", "Bob");
-    bob = { userId: b.userId, token: await getToken(auth, b.cookie) };
+      const a = await signUp(auth, "alice@example.com", "Alice");
+      alice = { userId: a.userId, token: await getToken(auth, a.cookie) };
+      const b = await signUp(auth, "bob@example.com", "Bob");
+      bob = { userId: b.userId, token: await getToken(auth, b.cookie) };
 
-    const header = decodeProtectedHeader(alice.token);
-    expect(header.alg).toBe(alg);
-    expect(header.kid).toBeTruthy();
-    const jwks = (await (await fetch(`${origin}/api/auth/jwks`)).json()) as { keys: Array<Record<string, string>> };
-    expect(jwks.keys).toHaveLength(1);
-    expect(jwks.keys[0]).toMatchObject({ ...KEY_SHAPE[alg], alg, kid: header.kid });
+      const header = decodeProtectedHeader(alice.token);
+      expect(header.alg).toBe(alg);
+      expect(header.kid).toBeTruthy();
+      const jwks = (await (await fetch(`${origin}/api/auth/jwks`)).json()) as { keys: Array<Record<string, string>> };
+      expect(jwks.keys).toHaveLength(1);
+      expect(jwks.keys[0]).toMatchObject({ ...KEY_SHAPE[alg], alg, kid: header.kid });
 
-    // No secret at all on the edge: it only has Better Auth's public keys.
-    edge = (
-      await startBackend(services, { betterAuthUrl: origin, mode: "jwks", label: alg, extraEdgeEnv: EDGE_ENV })
-    ).edgeUrl;
-  });
+      // No secret at all on the edge: it only has Better Auth's public keys.
+      edge = (await startBackend(services, { betterAuthUrl: origin, mode: "jwks", label: alg, extraEdgeEnv: EDGE_ENV }))
+        .edgeUrl;
+    });
 
-  it(`accepts the ${alg} token on the user's own path (201, 200) and refuses it on another's (403)`, async () => {
-    const res = await call(edge, "POST", `/api/${alice.userId}/tasks`, alice.token, { title: `Signed with ${alg}` });
-    expect(res.status, await res.clone().text()).toBe(201);
-    const list = await call(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
-    expect(list.status).toBe(200);
-    expect(((await list.json()) as Array<{ title: string }>).map((t) => t.title)).toEqual([`Signed with ${alg}`]);
+    it(`accepts the ${alg} token on the user's own path (201, 200) and refuses it on another's (403)`, async () => {
+      const res = await call(edge, "POST", `/api/${alice.userId}/tasks`, alice.token, { title: `Signed with ${alg}` });
+      expect(res.status, await res.clone().text()).toBe(201);
+      const list = await call(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
+      expect(list.status).toBe(200);
+      expect(((await list.json()) as Array<{ title: string }>).map((t) => t.title)).toEqual([`Signed with ${alg}`]);
 
-    expect((await call(edge, "GET", `/api/${bob.userId}/tasks`, alice.token)).status).toBe(403);
-    expect((await call(edge, "POST", `/api/${bob.userId}/tasks`, alice.token, { title: "sneaky" })).status).toBe(403);
-    expect((await call(edge, "GET", `/api/${bob.userId}/tasks`, bob.token)).status).toBe(200);
-  });
+      expect((await call(edge, "GET", `/api/${bob.userId}/tasks`, alice.token)).status).toBe(403);
+      expect((await call(edge, "POST", `/api/${bob.userId}/tasks`, alice.token, { title: "sneaky" })).status).toBe(403);
+      expect((await call(edge, "GET", `/api/${bob.userId}/tasks`, bob.token)).status).toBe(200);
+    });
 
-  it(`refuses a ${alg} token signed by another Better Auth key pair (same issuer) with 401`, async () => {
-    const impostor = authFromEnv(alg, origin);
-    const { userId, cookie } = await signUp(impostor, "mallory@example.com");
-    const res = await call(edge, "GET", `/api/${userId}/tasks`, await getToken(impostor, cookie));
-    expect(res.status).toBe(401);
-    expect(res.headers.get("www-authenticate") ?? "").toContain('error="invalid_token"');
-  });
-});
+    it(`refuses a ${alg} token signed by another Better Auth key pair (same issuer) with 401`, async () => {
+      const impostor = authFromEnv(alg, origin);
+      const { userId, cookie } = await signUp(impostor, "mallory@example.com");
+      const res = await call(edge, "GET", `/api/${userId}/tasks`, await getToken(impostor, cookie));
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate") ?? "").toContain('error="invalid_token"');
+    });
+  },
+);
 
 describe("ES512 (offered by Better Auth; the backend cannot verify it)", () => {
   let edge = "";

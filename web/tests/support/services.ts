@@ -165,7 +165,9 @@ export class Services {
     while (Date.now() < deadline) {
       if (m && (m.child.exitCode !== null || m.child.signalCode !== null)) {
         await Promise.race([m.closed, new Promise((r) => setTimeout(r, 1000))]);
-        throw new Error(`${name} exited (${m.child.exitCode ?? m.child.signalCode}) before ${url} was ready\n${this.tail(name)}`);
+        throw new Error(
+          `${name} exited (${m.child.exitCode ?? m.child.signalCode}) before ${url} was ready\n${this.tail(name)}`,
+        );
       }
       try {
         const res = await fetch(url, { signal: AbortSignal.timeout(2000) });

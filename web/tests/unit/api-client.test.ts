@@ -233,10 +233,7 @@ describe("TodoApi requests", () => {
   });
 
   it("on 401 drops the cached token and retries exactly once with a fresh one", async () => {
-    const { api, requests, source } = setup([
-      problem(401, "Unauthorized", "token expired"),
-      json([task]),
-    ]);
+    const { api, requests, source } = setup([problem(401, "Unauthorized", "token expired"), json([task])]);
     expect(await api.listTasks()).toEqual([task]);
     expect(source).toHaveBeenCalledTimes(2);
     expect(requests).toHaveLength(2);
@@ -304,9 +301,7 @@ describe("error mapping", () => {
   });
 
   it("accepts FastAPI-style detail arrays", async () => {
-    const err = await errorFromResponse(
-      json({ detail: [{ loc: ["body", "title"], msg: "field required" }] }, 422),
-    );
+    const err = await errorFromResponse(json({ detail: [{ loc: ["body", "title"], msg: "field required" }] }, 422));
     expect(err).toMatchObject({ status: 422, detail: "field required" });
   });
 
@@ -319,7 +314,9 @@ describe("error mapping", () => {
   });
 
   it("falls back when the problem has no detail", async () => {
-    const err = await errorFromResponse(json({ title: "Payload Too Large", status: 413 }, 413, "application/problem+json"));
+    const err = await errorFromResponse(
+      json({ title: "Payload Too Large", status: 413 }, 413, "application/problem+json"),
+    );
     expect(err).toMatchObject({ status: 413, detail: "Payload Too Large" });
   });
 

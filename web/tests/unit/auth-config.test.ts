@@ -106,7 +106,9 @@ describe("JWKS mode key pairs (AUTH_JWKS_ALG, rotation)", () => {
     await new Promise((r) => setTimeout(r, 1100));
     const second = decodeProtectedHeader(await getToken(auth, cookie)).kid;
     expect(second).not.toBe(first);
-    const jwks = (await (await auth.handler(new Request(`${BASE}/api/auth/jwks`))).json()) as { keys: Array<{ kid: string }> };
+    const jwks = (await (await auth.handler(new Request(`${BASE}/api/auth/jwks`))).json()) as {
+      keys: Array<{ kid: string }>;
+    };
     expect(jwks.keys.map((k) => k.kid).sort()).toEqual([first, second].sort());
   });
 });
@@ -202,10 +204,9 @@ describe.skipIf(!PG_URL)("PostgreSQL storage and migration", () => {
     try {
       const { runMigrations } = await getMigrations(createAuthOptions({ ...settings, database: pool }));
       await runMigrations();
-      const { rows } = await admin.query(
-        "select table_name from information_schema.tables where table_schema = $1",
-        [schema],
-      );
+      const { rows } = await admin.query("select table_name from information_schema.tables where table_schema = $1", [
+        schema,
+      ]);
       expect(rows.map((r) => r.table_name)).toEqual(
         expect.arrayContaining(["user", "session", "account", "verification", "jwks"]),
       );

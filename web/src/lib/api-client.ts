@@ -4,7 +4,8 @@
  * - Tokens come from a `TokenSource` (in the browser: Better Auth's
  *   `authClient.token()`), cached until shortly before they expire.
  * - Every request carries `Authorization: Bearer <jwt>`.
- * - A 401 from the edge drops the cached token and retries once with a fresh one.
+ * - A 401 from the edge drops the cached token (if it is still the refused one)
+ *   and retries once with a fresh one; concurrent 401s share one refetch.
  * - Failures surface as `ApiError(status, detail)`; `status` 0 = network failure.
  */
 
@@ -27,7 +28,7 @@ export interface NewTask {
 
 export interface TaskUpdate {
   title: string;
-  /** Omitted = cleared (per the API contract). */
+  /** Omitted = cleared (PUT replaces the task: no description means none). */
   description?: string;
   /** Omitted = unchanged. */
   completed?: boolean;
@@ -137,8 +138,24 @@ export class TokenCache {
     return this.inflight;
   }
 
-  /** Forget the cached token (e.g. after the edge answered 401, or on sign-out). */
-  invalidate(): void {
+  /**
+   * Forget a token.
+   *
+   * - `invalidate(token)`: the edge refused `token` (401). The cache is
+   *   dropped only if it still holds that very token; if another request has
+   *   already replaced it, or a refetch is under way, that newer token is kept,
+   *   so several requests refused at once share one refetch.
+   * - `invalidate()`: forget everything, including a fetch under way whose
+   *   result will not be stored (sign-out).
+   */
+  invalidate(token?: string): void {
+    if (token !== undefined) {
+      if (this.token === token) {
+        this.token = null;
+        this.refreshAt = 0;
+      }
+      return;
+    }
     this.token = null;
     this.refreshAt = 0;
     this.inflight = null;
@@ -216,11 +233,13 @@ export class TodoApi {
   }
 
   private async request<T>(method: Method, path: string, body?: unknown): Promise<T> {
-    let response = await this.send(method, path, body, await this.options.tokens.get());
+    const token = await this.options.tokens.get();
+    let response = await this.send(method, path, body, token);
     if (response.status === 401) {
       // The token may have expired early or been signed with a rotated key:
-      // drop it and try exactly once more with a freshly issued one.
-      this.options.tokens.invalidate();
+      // drop it (unless another request already has) and try exactly once
+      // more with a freshly issued one.
+      this.options.tokens.invalidate(token);
       response = await this.send(method, path, body, await this.options.tokens.get());
     }
     if (!response.ok) throw await errorFromResponse(response);

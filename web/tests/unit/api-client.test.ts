@@ -168,6 +168,52 @@ describe("TokenCache", () => {
     expect(source).toHaveBeenCalledTimes(2);
   });
 
+  it("invalidate(token) drops the cache only while it still holds that token", async () => {
+    let n = 0;
+    const source = vi.fn(async () => tokenAt(T0, 900, { n: ++n }));
+    const cache = new TokenCache(source, { now: () => T0 * 1000 });
+    const first = await cache.get();
+    cache.invalidate(first);
+    const second = await cache.get();
+    expect(second).not.toBe(first);
+    cache.invalidate(first); // a late report about the old token: the new one stays
+    expect(await cache.get()).toBe(second);
+    expect(source).toHaveBeenCalledTimes(2);
+  });
+
+  it("invalidate(token) keeps a refetch that is already under way", async () => {
+    const releases: Array<(t: string) => void> = [];
+    const source = vi.fn(() => new Promise<string>((r) => releases.push(r)));
+    const cache = new TokenCache(source, { now: () => T0 * 1000 });
+    const firstGet = cache.get();
+    releases[0]!(tokenAt(T0, 900, { n: 1 }));
+    const first = await firstGet;
+
+    cache.invalidate(first);
+    const a = cache.get(); // starts the refetch
+    cache.invalidate(first); // a second request refused `first`: must not start another
+    const b = cache.get();
+    expect(source).toHaveBeenCalledTimes(2);
+    releases[1]!(tokenAt(T0, 900, { n: 2 }));
+    expect(await a).toBe(await b);
+    expect(await cache.get()).toBe(await a);
+    expect(source).toHaveBeenCalledTimes(2);
+  });
+
+  it("invalidate() without a token (sign-out) also discards a refetch under way", async () => {
+    const releases: Array<(t: string) => void> = [];
+    const source = vi.fn(() => new Promise<string>((r) => releases.push(r)));
+    const cache = new TokenCache(source, { now: () => T0 * 1000 });
+    const pending = cache.get();
+    cache.invalidate();
+    releases[0]!(tokenAt(T0, 900, { n: 1 }));
+    await pending;
+    const next = cache.get(); // the discarded token was not stored: a new fetch
+    expect(source).toHaveBeenCalledTimes(2);
+    releases[1]!(tokenAt(T0, 900, { n: 2 }));
+    expect(decodeJwtTimes(await next)).not.toBeNull();
+  });
+
   it("does not cache a failure", async () => {
     const source = vi
       .fn<() => Promise<string>>()
@@ -239,6 +285,24 @@ describe("TodoApi requests", () => {
     expect(requests).toHaveLength(2);
     expect(bearerClaims(requests[0]!).n).toBe(1);
     expect(bearerClaims(requests[1]!).n).toBe(2);
+  });
+
+  it("several requests refused with 401 at once share one token refetch", async () => {
+    let refusing = false; // the edge accepts token n=1 at first, then refuses it (e.g. a key rotated)
+    const { api, requests, source } = setup(
+      Array.from(
+        { length: 9 },
+        () => (req: Request) =>
+          refusing && bearerClaims(req).n === 1 ? problem(401, "Unauthorized", "token expired") : json([task]),
+      ),
+    );
+    await api.listTasks(); // caches token n=1
+    refusing = true;
+    const results = await Promise.all([api.listTasks(), api.listTasks(), api.listTasks(), api.listTasks()]);
+    expect(results).toEqual([[task], [task], [task], [task]]);
+    // One token at the start, one shared refetch after the four 401s.
+    expect(source).toHaveBeenCalledTimes(2);
+    expect(requests.slice(1).map((r) => bearerClaims(r).n)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
   });
 
   it("gives up after the retry also gets 401, with the edge's detail", async () => {

@@ -103,9 +103,15 @@ describe("JWKS mode key pairs (AUTH_JWKS_ALG, rotation)", () => {
     const auth = makeAuth({ secret: newSecret(), baseURL: BASE, mode: "jwks", jwks: { rotationInterval: 1 } });
     const { cookie } = await signUp(auth, "rot@example.com");
     const first = decodeProtectedHeader(await getToken(auth, cookie)).kid;
-    await new Promise((r) => setTimeout(r, 1100));
-    const second = decodeProtectedHeader(await getToken(auth, cookie)).kid;
-    expect(second).not.toBe(first);
+    // Wait for the rotation itself: ask for tokens until one carries a new kid.
+    let second: string | undefined;
+    await expect
+      .poll(async () => (second = decodeProtectedHeader(await getToken(auth, cookie)).kid), {
+        timeout: 15_000,
+        interval: 100,
+      })
+      .not.toBe(first);
+    expect(second).toBeTruthy();
     const jwks = (await (await auth.handler(new Request(`${BASE}/api/auth/jwks`))).json()) as {
       keys: Array<{ kid: string }>;
     };

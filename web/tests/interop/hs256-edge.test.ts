@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TodoApi, TokenCache, type Task } from "@/lib/api-client";
-import { getToken, makeAuth, migratedSqlite, signUp } from "../support/auth";
+import { getToken, makeAuth, migratedSqlite, newUser, signUp } from "../support/auth";
 import { Services, newSecret, startBackend } from "../support/services";
 
 const WEB_ORIGIN = "http://localhost:3000"; // BETTER_AUTH_URL for both sides: iss = aud = this
@@ -22,9 +22,6 @@ afterEach((ctx) => {
 let edge = "";
 let auth: ReturnType<typeof makeAuth>;
 let closeDb: () => Promise<void> = async () => {};
-
-let alice: { userId: string; cookie: string; token: string };
-let bob: { userId: string; cookie: string; token: string };
 
 async function call(method: string, path: string, token?: string, body?: unknown) {
   const headers: Record<string, string> = {};
@@ -40,12 +37,10 @@ beforeAll(async () => {
 
   const backend = await startBackend(services, { betterAuthSecret: SECRET, betterAuthUrl: WEB_ORIGIN });
   edge = backend.edgeUrl;
-
-  const a = await signUp(auth, "alice@example.com", "Alice");
-  alice = { ...a, token: await getToken(auth, a.cookie) };
-  const b = await signUp(auth, "bob@example.com", "Bob");
-  bob = { ...b, token: await getToken(auth, b.cookie) };
 });
+
+/** Two fresh users: every test makes its own, so none depends on another's data. */
+const aliceAndBob = () => Promise.all([newUser(auth, "Alice"), newUser(auth, "Bob")]);
 
 afterAll(async () => {
   await services.stop({ failed });
@@ -53,15 +48,14 @@ afterAll(async () => {
 });
 
 describe("HS256 tokens from Better Auth at the Rust edge", () => {
-  let created: Task;
-
   it("accepts the token for the user's own path (201 create, 200 list)", async () => {
+    const alice = await newUser(auth, "Alice");
     const res = await call("POST", `/api/${alice.userId}/tasks`, alice.token, {
       title: "Write the interop test",
       description: "through the real edge",
     });
     expect(res.status, await res.clone().text()).toBe(201);
-    created = (await res.json()) as Task;
+    const created = (await res.json()) as Task;
     expect(created).toMatchObject({
       user_id: alice.userId,
       title: "Write the interop test",
@@ -73,10 +67,11 @@ describe("HS256 tokens from Better Auth at the Rust edge", () => {
 
     const list = await call("GET", `/api/${alice.userId}/tasks`, alice.token);
     expect(list.status).toBe(200);
-    expect(((await list.json()) as Task[]).map((t) => t.id)).toContain(created.id);
+    expect(((await list.json()) as Task[]).map((t) => t.id)).toEqual([created.id]);
   });
 
   it("refuses the token for another user's path with 403", async () => {
+    const [alice, bob] = await aliceAndBob();
     const res = await call("GET", `/api/${bob.userId}/tasks`, alice.token);
     expect(res.status).toBe(403);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
@@ -88,6 +83,10 @@ describe("HS256 tokens from Better Auth at the Rust edge", () => {
   });
 
   it("never shows one user's task to another (404)", async () => {
+    const [alice, bob] = await aliceAndBob();
+    const res0 = await call("POST", `/api/${alice.userId}/tasks`, alice.token, { title: "Alice's own" });
+    expect(res0.status).toBe(201);
+    const created = (await res0.json()) as Task;
     const res = await call("GET", `/api/${bob.userId}/tasks/${created.id}`, bob.token);
     expect(res.status).toBe(404);
     const list = await call("GET", `/api/${bob.userId}/tasks`, bob.token);
@@ -113,6 +112,7 @@ describe("HS256 tokens from Better Auth at the Rust edge", () => {
   });
 
   it("refuses a request without a token with 401 and a bare Bearer challenge", async () => {
+    const alice = await newUser(auth, "Alice");
     const res = await call("GET", `/api/${alice.userId}/tasks`);
     expect(res.status).toBe(401);
     const challenge = res.headers.get("www-authenticate") ?? "";
@@ -121,7 +121,7 @@ describe("HS256 tokens from Better Auth at the Rust edge", () => {
   });
 
   it("allows the web origin through CORS with the Authorization header", async () => {
-    const res = await fetch(`${edge}/api/${alice.userId}/tasks`, {
+    const res = await fetch(`${edge}/api/some-user/tasks`, {
       method: "OPTIONS",
       headers: {
         origin: WEB_ORIGIN,
@@ -137,6 +137,7 @@ describe("HS256 tokens from Better Auth at the Rust edge", () => {
 
 describe("the app's TodoApi client against the real edge", () => {
   it("runs the whole task lifecycle with tokens from Better Auth", async () => {
+    const bob = await newUser(auth, "Bob");
     let issued = 0;
     const tokens = new TokenCache(async () => {
       issued++;
@@ -166,6 +167,7 @@ describe("the app's TodoApi client against the real edge", () => {
   });
 
   it("recovers from a rejected cached token by fetching a fresh one once", async () => {
+    const alice = await newUser(auth, "Alice");
     let calls = 0;
     const tokens = new TokenCache(async () => {
       calls++;
@@ -179,7 +181,7 @@ describe("the app's TodoApi client against the real edge", () => {
     });
     const api = new TodoApi({ baseUrl: edge, userId: alice.userId, tokens });
     const list = await api.listTasks();
-    expect(Array.isArray(list)).toBe(true);
+    expect(list).toEqual([]);
     expect(calls).toBe(2);
   });
 });

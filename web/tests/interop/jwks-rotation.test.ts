@@ -77,12 +77,12 @@ beforeAll(async () => {
   alice = await signUp(auth, "alice@example.com", "Alice");
 });
 
+// One test: the three steps are one story on one key set (each step starts
+// from the state the previous one left), so they are not separate tests.
 describe("Better Auth key rotation seen by the Rust edge", () => {
-  let tokenA = "";
-  let tokenB = "";
-
-  it("accepts a new key after one refetch, and the old key's token during its grace period", async () => {
-    tokenA = await getToken(auth, alice.cookie); // mints kid1 (expires in ROTATION_SECS)
+  it("accepts a new key after one refetch, the old key's token during its grace period, and refuses it once withdrawn", async () => {
+    // 1. Token A (kid1), accepted with the key set loaded at start-up.
+    const tokenA = await getToken(auth, alice.cookie); // mints kid1 (expires in ROTATION_SECS)
     edge = (
       await startBackend(services, {
         betterAuthUrl: web.origin, // iss = aud
@@ -101,7 +101,8 @@ describe("Better Auth key rotation seen by the Rust edge", () => {
     expect((await list(tokenA)).status).toBe(200);
     expect(proxy.count()).toBe(atStart); // known kid: no fetch
 
-    tokenB = await tokenAfterRotation(kid(tokenA));
+    // 2. Better Auth rotates: token B (kid2) costs exactly one refetch; A stays valid.
+    const tokenB = await tokenAfterRotation(kid(tokenA));
     expect(kid(tokenB)).toBeTruthy();
     expect(await publishedKids()).toEqual(expect.arrayContaining([kid(tokenA), kid(tokenB)]));
 
@@ -117,10 +118,8 @@ describe("Better Auth key rotation seen by the Rust edge", () => {
       expect((await list(tokenA)).status).toBe(200);
     }
     expect(proxy.count()).toBe(atStart + 1);
-  });
 
-  it("stops trusting the old key once Better Auth no longer publishes it", async () => {
-    // Wait for Better Auth to withdraw kid1 (rotation + grace period after it was minted).
+    // 3. Wait for Better Auth to withdraw kid1 (rotation + grace period after it was minted).
     await expect
       .poll(async () => (await publishedKids()).includes(kid(tokenA)!), {
         timeout: (ROTATION_SECS + GRACE_SECS + 10) * 1000,
@@ -138,5 +137,5 @@ describe("Better Auth key rotation seen by the Rust edge", () => {
     expect(refused.headers.get("www-authenticate") ?? "").toContain('error="invalid_token"');
     // An unknown kid is a 401, never a 5xx, and costs at most one fetch per cooldown.
     expect(proxy.count()).toBeLessThanOrEqual(before + 2);
-  });
+  }, 120_000); // waits for two rotations and a grace period (about 15 s), with room to spare
 });

@@ -3,6 +3,7 @@
  * (src/lib/auth-options.ts), so tokens come from the same jwt.sign hook the
  * app uses, and helpers to sign up a user and fetch their JWT.
  */
+import { randomUUID } from "node:crypto";
 import { createServer, request as httpRequest } from "node:http";
 import { betterAuth } from "better-auth";
 import { toNodeHandler } from "better-auth/node";
@@ -117,6 +118,16 @@ export async function signUp(auth: AnyAuth, email: string, name = "Test User", p
     .join("; ");
   if (!cookie.includes("session_token")) throw new Error(`no session cookie in sign-up response: ${cookie}`);
   return { userId: response.user.id, cookie };
+}
+
+/**
+ * A new user with a unique e-mail, signed up through Better Auth: id, session
+ * cookie and a token. Tests make their own users, so none depends on another.
+ */
+export async function newUser(auth: AnyAuth, name: string) {
+  const email = `${name.toLowerCase()}-${randomUUID()}@example.com`;
+  const { userId, cookie } = await signUp(auth, email, name);
+  return { userId, cookie, token: await getToken(auth, cookie) };
 }
 
 /** The JWT for the session behind `cookie`, as `GET /api/auth/token` would return it. */

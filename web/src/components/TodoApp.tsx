@@ -405,7 +405,9 @@ function TaskItem({
       <div className="task-body">
         <span className="task-title">{task.title}</span>
         {task.description && <p className="task-description">{task.description}</p>}
-        <span className="muted small">Added {new Date(task.created_at).toLocaleString()}</span>
+        <time className="task-date muted small" dateTime={task.created_at}>
+          Added {new Date(task.created_at).toLocaleString()}
+        </time>
       </div>
       <div className="row">
         <button type="button" onClick={startEdit} disabled={busy}>

@@ -164,6 +164,20 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
     await page.getByRole("heading", { name: "Your tasks" }).waitFor();
   }
 
+  /**
+   * The task's title and its date are laid out apart (a task without a
+   * description once rendered "Buy milkAdded 11/26/2026…" on one line): the
+   * date's box starts below the title's, and the text has a line break.
+   */
+  async function expectTitleAndDateApart(item: ReturnType<typeof task>) {
+    const title = await item.locator(".task-title").boundingBox();
+    const date = await item.locator(".task-date").boundingBox();
+    expect(title, "title box").not.toBeNull();
+    expect(date, "date box").not.toBeNull();
+    expect(date!.y, "the date starts below the title").toBeGreaterThanOrEqual(title!.y + title!.height - 0.5);
+    expect(await item.locator(".task-body").innerText()).toMatch(/\n\s*Added /);
+  }
+
   async function addTask(page: Page, title: string, description?: string) {
     const form = page.getByRole("form", { name: "Add a task" });
     await form.getByLabel("Title").fill(title);
@@ -200,6 +214,8 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
     await addTask(pageA, "Write report");
     await addTask(pageA, "Water the plants");
     expect(await titles(pageA)).toEqual(["Buy milk", "Write report", "Water the plants"]);
+    await expectTitleAndDateApart(task(pageA, "Write report")); // no description
+    await expectTitleAndDateApart(task(pageA, "Buy milk")); // with one
 
     // Edit title + description.
     await task(pageA, "Write report").getByRole("button", { name: "Edit" }).click();

@@ -21,6 +21,15 @@ export interface Task {
   updated_at: string;
 }
 
+/** Tasks per page on the Todo page: the edge's default `limit`. */
+export const PAGE_SIZE = 100;
+
+/** One page of tasks, and whether more follow it. */
+export interface TaskPage {
+  tasks: Task[];
+  hasMore: boolean;
+}
+
 export interface NewTask {
   title: string;
   description?: string;
@@ -208,8 +217,24 @@ export class TodoApi {
     return `/api/${encodeURIComponent(this.options.userId)}/tasks${suffix}`;
   }
 
-  listTasks(status: TaskStatusFilter = "all"): Promise<Task[]> {
-    return this.request<Task[]>("GET", this.tasksPath(`?status=${status}`));
+  /**
+   * One page of the user's tasks in creation order, starting at `offset`.
+   * Asks the edge for one task more than `limit` (`?limit=&offset=`) to tell
+   * whether another page follows; `limit` is 1 to 999 (the edge allows 1000).
+   */
+  async listPage(status: TaskStatusFilter = "all", offset = 0, limit = PAGE_SIZE): Promise<TaskPage> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > 999) {
+      throw new RangeError(`page size must be an integer from 1 to 999, got ${limit}`);
+    }
+    if (!Number.isInteger(offset) || offset < 0) {
+      throw new RangeError(`offset must be a non-negative integer, got ${offset}`);
+    }
+    const tasks = await this.request<Task[]>(
+      "GET",
+      this.tasksPath(`?status=${status}&limit=${limit + 1}&offset=${offset}`),
+    );
+    if (!Array.isArray(tasks)) throw new ApiError(200, "The Todo API sent a task list that is not a list.");
+    return { tasks: tasks.slice(0, limit), hasMore: tasks.length > limit };
   }
 
   getTask(id: number): Promise<Task> {

@@ -11,6 +11,7 @@
  * /usr/bin/chromium), E2E_REBUILD=1 to force `next build` (otherwise an
  * existing build newer than the sources is reused).
  */
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
@@ -151,6 +152,10 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
     return page;
   }
 
+  /** A unique e-mail address per sign-up. */
+  const uniqueEmail = (name: string) => `${name.toLowerCase()}-${randomUUID()}@example.com`;
+
+  /** Signs a new user up through the pages and lands on the Todo page. */
   async function signUp(page: Page, name: string, email: string, password: string) {
     await page.goto(`${web}/`);
     await page.waitForURL(/\/sign-in/);
@@ -162,6 +167,14 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
     await page.getByRole("button", { name: "Sign up" }).click();
     await page.waitForURL(`${web}/`);
     await page.getByRole("heading", { name: "Your tasks" }).waitFor();
+  }
+
+  /** The signed-in user's JWT, from the web app as the page gets it. */
+  function tokenOf(page: Page): Promise<string> {
+    return page.evaluate(async () => {
+      const res = await fetch("/api/auth/token");
+      return ((await res.json()) as { token: string }).token;
+    });
   }
 
   /**
@@ -207,7 +220,7 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
   it("user A signs up and manages tasks; the state survives a reload", async () => {
     ctxA = await browser!.newContext();
     pageA = await newPage(ctxA, "A");
-    await signUp(pageA, "Alice", `alice-${Date.now()}@example.com`, "alice-password-1");
+    await signUp(pageA, "Alice", uniqueEmail("alice"), "alice-password-1");
     await pageA.getByTestId("empty").waitFor();
 
     await addTask(pageA, "Buy milk", "Two litres, semi-skimmed");
@@ -266,16 +279,13 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
     const ctxB = await browser!.newContext();
     try {
       const pageB = await newPage(ctxB, "B");
-      await signUp(pageB, "Bob", `bob-${Date.now()}@example.com`, "bob-password-1");
+      await signUp(pageB, "Bob", uniqueEmail("bob"), "bob-password-1");
       await pageB.getByTestId("empty").waitFor();
       expect(await titles(pageB)).toEqual([]);
       expect(await pageB.getByText("Buy milk").count()).toBe(0);
 
       // B's own (valid) JWT used on A's path: refused by the edge.
-      const tokenB = await pageB.evaluate(async () => {
-        const res = await fetch("/api/auth/token");
-        return ((await res.json()) as { token: string }).token;
-      });
+      const tokenB = await tokenOf(pageB);
       const res = await fetch(`${edge}/api/${userA}/tasks`, { headers: { authorization: `Bearer ${tokenB}` } });
       expect(res.status).toBe(403);
       // The browser got the token the server's AUTH_JWT_MODE (read at run time) asks for.
@@ -326,6 +336,59 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
       await pageB.getByText("Your session has expired. Please sign in again.").waitFor();
     } finally {
       await ctxB.close();
+    }
+  });
+
+  it("pages through more tasks than the edge sends at once: the first 100, then the rest on demand", async () => {
+    const ctxC = await browser!.newContext();
+    try {
+      const pageC = await newPage(ctxC, "C");
+      await signUp(pageC, "Carol", uniqueEmail("carol"), "carol-password-1");
+      await pageC.getByTestId("empty").waitFor();
+      const userC = await pageC.evaluate(async () => {
+        const res = await fetch("/api/auth/get-session");
+        return ((await res.json()) as { user: { id: string } }).user.id;
+      });
+
+      // 105 tasks straight through the edge, as another tab or device would add them.
+      const token = await tokenOf(pageC);
+      const names = Array.from({ length: 105 }, (_, i) => `Chore ${String(i + 1).padStart(3, "0")}`);
+      for (const title of names) {
+        const res = await fetch(`${edge}/api/${userC}/tasks`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ title }),
+        });
+        expect(res.status).toBe(201);
+      }
+
+      await pageC.reload();
+      await task(pageC, "Chore 100").waitFor();
+      expect(await titles(pageC)).toEqual(names.slice(0, 100));
+      const more = pageC.getByTestId("more");
+      await more.getByText("Showing the first 100 tasks; there are more.").waitFor();
+      mkdirSync(RESULTS, { recursive: true });
+      await pageC.screenshot({ path: join(RESULTS, `todo-paged-${mode}.png`) }); // the top: tasks without a description
+      await expectTitleAndDateApart(task(pageC, "Chore 001"));
+
+      await more.screenshot({ path: join(RESULTS, `load-more-${mode}.png`) });
+
+      // Added here before the last page is loaded: shown at the end at once, and still once after loading.
+      await addTask(pageC, "Chore 106");
+      expect((await titles(pageC)).slice(-2)).toEqual(["Chore 100", "Chore 106"]);
+
+      await more.getByRole("button", { name: "Load more" }).click();
+      await task(pageC, "Chore 105").waitFor();
+      await more.waitFor({ state: "detached" }); // nothing more to load
+      expect(await titles(pageC)).toEqual([...names, "Chore 106"]);
+      await expectNoError(pageC);
+
+      // A reload starts again from the first page.
+      await pageC.reload();
+      await task(pageC, "Chore 001").waitFor();
+      expect(await titles(pageC)).toHaveLength(100);
+    } finally {
+      await ctxC.close();
     }
   });
 

@@ -148,12 +148,12 @@ describe("the app's TodoApi client against the real edge", () => {
     const t1 = await api.createTask({ title: "Buy milk" });
     const t2 = await api.createTask({ title: "Call mum", description: "Sunday" });
     expect(t1.description).toBeNull();
-    expect((await api.listTasks()).map((t) => t.id)).toEqual([t1.id, t2.id]);
+    expect((await api.listPage()).tasks.map((t) => t.id)).toEqual([t1.id, t2.id]);
 
     const toggled = await api.toggleComplete(t1.id);
     expect(toggled.completed).toBe(true);
-    expect((await api.listTasks("completed")).map((t) => t.id)).toEqual([t1.id]);
-    expect((await api.listTasks("pending")).map((t) => t.id)).toEqual([t2.id]);
+    expect((await api.listPage("completed")).tasks.map((t) => t.id)).toEqual([t1.id]);
+    expect((await api.listPage("pending")).tasks.map((t) => t.id)).toEqual([t2.id]);
 
     const edited = await api.updateTask(t2.id, { title: "Call mum and dad" });
     expect(edited).toMatchObject({ title: "Call mum and dad", description: null, completed: false });
@@ -164,6 +164,31 @@ describe("the app's TodoApi client against the real edge", () => {
     await expect(api.createTask({ title: "   " })).rejects.toMatchObject({ status: 422 });
 
     expect(issued).toBe(1); // one token served every call above
+  });
+
+  it("pages through more tasks than one page holds (limit/offset), also under a filter", async () => {
+    const carol = await newUser(auth, "Carol");
+    const api = new TodoApi({
+      baseUrl: edge,
+      userId: carol.userId,
+      tokens: new TokenCache(async () => getToken(auth, carol.cookie)),
+    });
+    const created: Task[] = [];
+    for (let i = 1; i <= 105; i++) created.push(await api.createTask({ title: `Task ${i}` }));
+    for (const task of created.filter((_, i) => i % 2 === 0)) await api.toggleComplete(task.id); // 53 completed
+
+    const first = await api.listPage("all", 0);
+    expect(first.tasks.map((t) => t.id)).toEqual(created.slice(0, 100).map((t) => t.id));
+    expect(first.hasMore).toBe(true);
+    const rest = await api.listPage("all", first.tasks.length);
+    expect(rest.tasks.map((t) => t.id)).toEqual(created.slice(100).map((t) => t.id));
+    expect(rest.hasMore).toBe(false);
+
+    const completedIds = created.filter((_, i) => i % 2 === 0).map((t) => t.id);
+    const pages = [await api.listPage("completed", 0, 50)];
+    pages.push(await api.listPage("completed", 50, 50));
+    expect(pages.map((p) => p.hasMore)).toEqual([true, false]);
+    expect(pages.flatMap((p) => p.tasks.map((t) => t.id))).toEqual(completedIds);
   });
 
   it("recovers from a rejected cached token by fetching a fresh one once", async () => {
@@ -180,8 +205,8 @@ describe("the app's TodoApi client against the real edge", () => {
       return getToken(auth, alice.cookie);
     });
     const api = new TodoApi({ baseUrl: edge, userId: alice.userId, tokens });
-    const list = await api.listTasks();
-    expect(list).toEqual([]);
+    const list = await api.listPage();
+    expect(list).toEqual({ tasks: [], hasMore: false });
     expect(calls).toBe(2);
   });
 });

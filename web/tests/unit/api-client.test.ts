@@ -228,10 +228,10 @@ describe("TokenCache", () => {
 describe("TodoApi requests", () => {
   it("sends the bearer token to /api/{user_id}/tasks and reuses it across calls", async () => {
     const { api, requests, source } = setup([json([task]), json(task, 201)]);
-    expect(await api.listTasks("pending")).toEqual([task]);
+    expect(await api.listPage("pending")).toEqual({ tasks: [task], hasMore: false });
     expect(await api.createTask({ title: "Buy milk" })).toEqual(task);
 
-    expect(requests[0]!.url).toBe("http://edge.test:8080/api/user-1/tasks?status=pending");
+    expect(requests[0]!.url).toBe("http://edge.test:8080/api/user-1/tasks?status=pending&limit=101&offset=0");
     expect(requests[0]!.method).toBe("GET");
     expect(requests[1]!.url).toBe("http://edge.test:8080/api/user-1/tasks");
     expect(requests[1]!.method).toBe("POST");
@@ -240,6 +240,39 @@ describe("TodoApi requests", () => {
     expect(bearerClaims(requests[0]!)).toMatchObject({ sub: "user-1", n: 1 });
     expect(bearerClaims(requests[1]!)).toMatchObject({ n: 1 });
     expect(source).toHaveBeenCalledTimes(1);
+  });
+
+  it("pages with limit/offset, asking for one task more to know whether another page follows", async () => {
+    const many = Array.from({ length: 105 }, (_, i) => ({ ...task, id: i + 1, title: `Task ${i + 1}` }));
+    const serve = (req: Request) => {
+      const url = new URL(req.url);
+      const limit = Number(url.searchParams.get("limit"));
+      const offset = Number(url.searchParams.get("offset"));
+      return json(many.slice(offset, offset + limit));
+    };
+    const { api, requests } = setup([serve, serve, serve]);
+
+    const first = await api.listPage("all");
+    expect(first.tasks.map((t) => t.id)).toEqual(many.slice(0, 100).map((t) => t.id));
+    expect(first.hasMore).toBe(true);
+    const second = await api.listPage("all", first.tasks.length);
+    expect(second).toEqual({ tasks: many.slice(100), hasMore: false });
+    const exact = await api.listPage("all", 100, 5); // exactly the last 5: nothing after them
+    expect(exact).toEqual({ tasks: many.slice(100), hasMore: false });
+
+    expect(requests.map((r) => new URL(r.url).search)).toEqual([
+      "?status=all&limit=101&offset=0",
+      "?status=all&limit=101&offset=100",
+      "?status=all&limit=6&offset=100",
+    ]);
+  });
+
+  it("refuses a page size the edge would not accept, and a negative offset, before sending anything", async () => {
+    const { api, requests } = setup([]);
+    await expect(api.listPage("all", 0, 0)).rejects.toThrow(RangeError);
+    await expect(api.listPage("all", 0, 1000)).rejects.toThrow(/1 to 999/);
+    await expect(api.listPage("all", -1)).rejects.toThrow(/offset/);
+    expect(requests).toHaveLength(0);
   });
 
   it("uses the right method and path for every operation", async () => {
@@ -274,13 +307,13 @@ describe("TodoApi requests", () => {
         return json([]);
       }) as unknown as typeof fetch,
     });
-    await api.listTasks();
-    expect(seen[0]).toBe("http://edge.test/api/a%2Fb%20c/tasks?status=all");
+    await api.listPage();
+    expect(seen[0]).toBe("http://edge.test/api/a%2Fb%20c/tasks?status=all&limit=101&offset=0");
   });
 
   it("on 401 drops the cached token and retries exactly once with a fresh one", async () => {
     const { api, requests, source } = setup([problem(401, "Unauthorized", "token expired"), json([task])]);
-    expect(await api.listTasks()).toEqual([task]);
+    expect((await api.listPage()).tasks).toEqual([task]);
     expect(source).toHaveBeenCalledTimes(2);
     expect(requests).toHaveLength(2);
     expect(bearerClaims(requests[0]!).n).toBe(1);
@@ -296,10 +329,10 @@ describe("TodoApi requests", () => {
           refusing && bearerClaims(req).n === 1 ? problem(401, "Unauthorized", "token expired") : json([task]),
       ),
     );
-    await api.listTasks(); // caches token n=1
+    await api.listPage(); // caches token n=1
     refusing = true;
-    const results = await Promise.all([api.listTasks(), api.listTasks(), api.listTasks(), api.listTasks()]);
-    expect(results).toEqual([[task], [task], [task], [task]]);
+    const results = await Promise.all([api.listPage(), api.listPage(), api.listPage(), api.listPage()]);
+    expect(results.map((r) => r.tasks)).toEqual([[task], [task], [task], [task]]);
     // One token at the start, one shared refetch after the four 401s.
     expect(source).toHaveBeenCalledTimes(2);
     expect(requests.slice(1).map((r) => bearerClaims(r).n)).toEqual([1, 1, 1, 1, 2, 2, 2, 2]);
@@ -310,7 +343,7 @@ describe("TodoApi requests", () => {
       problem(401, "Unauthorized", "token expired"),
       problem(401, "Unauthorized", "signature mismatch"),
     ]);
-    const err = await api.listTasks().catch((e) => e);
+    const err = await api.listPage().catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err).toMatchObject({ status: 401, detail: "signature mismatch", title: "Unauthorized" });
     expect(err.isSessionExpired).toBe(false);
@@ -320,7 +353,7 @@ describe("TodoApi requests", () => {
 
   it("does not retry other errors", async () => {
     const { api, requests } = setup([problem(403, "Forbidden", "user id does not match the token")]);
-    await expect(api.listTasks()).rejects.toMatchObject({
+    await expect(api.listPage()).rejects.toMatchObject({
       status: 403,
       detail: "user id does not match the token",
     });
@@ -337,7 +370,7 @@ describe("TodoApi requests", () => {
       }),
       fetch: fetchMock as unknown as typeof fetch,
     });
-    const err = await api.listTasks().catch((e) => e);
+    const err = await api.listPage().catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err.isSessionExpired).toBe(true);
     expect(fetchMock).not.toHaveBeenCalled();
@@ -361,7 +394,7 @@ describe("error mapping", () => {
       problem(503, "Service Unavailable", "tasks service unavailable"),
     ]);
     await expect(api.getTask(99)).rejects.toMatchObject({ status: 404, detail: "task not found" });
-    await expect(api.listTasks()).rejects.toMatchObject({ status: 503, detail: "tasks service unavailable" });
+    await expect(api.listPage()).rejects.toMatchObject({ status: 503, detail: "tasks service unavailable" });
   });
 
   it("accepts FastAPI-style detail arrays", async () => {
@@ -386,7 +419,7 @@ describe("error mapping", () => {
 
   it("turns a network failure into ApiError(0) naming the API URL", async () => {
     const { api } = setup([new TypeError("fetch failed")]);
-    const err = await api.listTasks().catch((e) => e);
+    const err = await api.listPage().catch((e) => e);
     expect(err).toBeInstanceOf(ApiError);
     expect(err.status).toBe(0);
     expect(err.detail).toContain("http://edge.test:8080");
@@ -395,6 +428,6 @@ describe("error mapping", () => {
 
   it("rejects a success response that is not JSON", async () => {
     const { api } = setup([new Response("oops", { status: 200 })]);
-    await expect(api.listTasks()).rejects.toMatchObject({ status: 200 });
+    await expect(api.listPage()).rejects.toMatchObject({ status: 200 });
   });
 });

@@ -85,6 +85,10 @@ test-web: web-deps
     cargo build -p edge -p tasks
     npm --prefix web run test
 
+# Browser e2e test against a running web app, e.g. `docker compose up` (E2E_WEB_URL, default http://localhost:3000).
+test-e2e-external: web-deps
+    E2E_WEB_URL="${E2E_WEB_URL:-http://localhost:3000}" npm --prefix web run test:e2e:external
+
 # Install the web app's npm packages from package-lock.json when missing.
 web-deps:
     [ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund

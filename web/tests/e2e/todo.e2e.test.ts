@@ -7,9 +7,13 @@
  * share BETTER_AUTH_SECRET) and AUTH_JWT_MODE=jwks (Better Auth's EdDSA keys;
  * the edge has no secret and fetches ${BETTER_AUTH_URL}/api/auth/jwks).
  *
+ * With E2E_WEB_URL (e.g. http://localhost:3000 of a `docker compose` stack)
+ * it starts no process and builds nothing: the scenario runs once against
+ * that web app, and the edge is the one the page itself calls.
+ *
  * Env: EDGE_BIN, TASKS_BIN (Rust binaries), CHROMIUM_PATH (default
  * /usr/bin/chromium), E2E_REBUILD=1 to force `next build` (otherwise an
- * existing build newer than the sources is reused).
+ * existing build newer than the sources is reused), E2E_WEB_URL.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
@@ -33,7 +37,12 @@ const NEXT_BIN = join(WEB_DIR, "node_modules/next/dist/bin/next");
 const TSX_BIN = join(WEB_DIR, "node_modules/tsx/dist/cli.mjs");
 const RESULTS = join(WEB_DIR, "test-results");
 
-type Mode = "hs256" | "jwks";
+/** An already running web app to test instead of starting one (no trailing slash). */
+const EXTERNAL_WEB = process.env.E2E_WEB_URL?.trim().replace(/\/+$/, "") || undefined;
+
+/** `external`: the app at E2E_WEB_URL, whatever its AUTH_JWT_MODE. */
+type Mode = "hs256" | "jwks" | "external";
+const MODES: Mode[] = EXTERNAL_WEB ? ["external"] : ["hs256", "jwks"];
 
 let browser: Browser | undefined;
 
@@ -63,9 +72,11 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH.`);
   }
-  binPath("EDGE_BIN", "edge"); // fail fast and clearly when the Rust binaries are missing
-  binPath("TASKS_BIN", "tasks");
-  if (!buildIsFresh()) {
+  if (!EXTERNAL_WEB) {
+    binPath("EDGE_BIN", "edge"); // fail fast and clearly when the Rust binaries are missing
+    binPath("TASKS_BIN", "tasks");
+  }
+  if (!EXTERNAL_WEB && !buildIsFresh()) {
     try {
       await builder.run(
         "next-build",
@@ -87,7 +98,7 @@ afterAll(async () => {
   await builder.stop({ failed: buildFailed });
 });
 
-describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
+describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
   const services = new Services(`todo-e2e-${mode}-`);
   let failed = false;
   afterEach((ctx) => {
@@ -98,6 +109,11 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
+    if (mode === "external") {
+      web = EXTERNAL_WEB!;
+      await services.waitForHttp("web", `${web}/sign-in`, { timeoutMs: 30_000 });
+      return; // the edge: whatever the page calls (learnt at the first sign-up)
+    }
     const secret = newSecret();
     const webPort = await freePort();
     const edgePort = await freePort();
@@ -152,10 +168,14 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
     return page;
   }
 
-  /** A unique e-mail address per sign-up. */
+  /** A unique e-mail address per run (an external app keeps its users between runs). */
   const uniqueEmail = (name: string) => `${name.toLowerCase()}-${randomUUID()}@example.com`;
 
-  /** Signs a new user up through the pages and lands on the Todo page. */
+  /**
+   * Signs a new user up through the pages and lands on the Todo page. Learns
+   * the edge's URL from the page's first call to it (with E2E_WEB_URL that is
+   * how the test finds the edge; otherwise it must be the one started here).
+   */
   async function signUp(page: Page, name: string, email: string, password: string) {
     await page.goto(`${web}/`);
     await page.waitForURL(/\/sign-in/);
@@ -164,9 +184,13 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
     await page.getByLabel("Name").fill(name);
     await page.getByLabel("Email").fill(email);
     await page.getByLabel("Password").fill(password);
+    const listed = page.waitForRequest((r) => r.method() === "GET" && /\/api\/[^/]+\/tasks\?/.test(r.url()));
     await page.getByRole("button", { name: "Sign up" }).click();
     await page.waitForURL(`${web}/`);
     await page.getByRole("heading", { name: "Your tasks" }).waitFor();
+    const apiOrigin = new URL((await listed).url()).origin;
+    if (mode === "external") edge ||= apiOrigin;
+    expect(apiOrigin).toBe(edge);
   }
 
   /** The signed-in user's JWT, from the web app as the page gets it. */
@@ -291,8 +315,8 @@ describe.each<Mode>(["hs256", "jwks"])("Todo app in Chromium, AUTH_JWT_MODE=%s",
       // The browser got the token the server's AUTH_JWT_MODE (read at run time) asks for.
       const header = decodeProtectedHeader(tokenB);
       const jwks = await fetch(`${web}/api/auth/jwks`);
-      if (mode === "jwks") {
-        expect(header.alg).toBe("EdDSA");
+      if (mode === "jwks" || (mode === "external" && header.alg !== "HS256")) {
+        if (mode === "jwks") expect(header.alg).toBe("EdDSA");
         expect(jwks.status).toBe(200);
         expect(((await jwks.json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid)).toContain(header.kid);
       } else {

@@ -9,13 +9,16 @@ import TaskFields from "./TaskFields";
 export default function TaskItem({
   task,
   busy,
+  paused,
   onToggle,
   onDelete,
   onSave,
 }: {
   task: Task;
-  /** A request for this task is under way, or task actions must wait. */
+  /** A request for this task is under way. */
   busy: boolean;
+  /** Task actions must wait (a page of tasks is on its way). */
+  paused: boolean;
   onToggle: () => void;
   onDelete: () => void;
   onSave: (fields: TaskFieldsInput) => Promise<boolean>;
@@ -24,6 +27,7 @@ export default function TaskItem({
   const [title, setTitle] = useState(task.title);
   const [description, setDescription] = useState(task.description ?? "");
   const [hint, setHint] = useState<string | null>(null);
+  const disabled = busy || paused;
 
   function startEdit() {
     setTitle(task.title);
@@ -57,7 +61,7 @@ export default function TaskItem({
           />
           {hint && <p className="hint warn">{hint}</p>}
           <div className="row">
-            <button type="submit" className="primary" disabled={busy}>
+            <button type="submit" className="primary" disabled={disabled}>
               {busy ? "Saving…" : "Save"}
             </button>
             <button type="button" onClick={() => setEditing(false)} disabled={busy}>
@@ -80,7 +84,7 @@ export default function TaskItem({
       <input
         type="checkbox"
         checked={task.completed}
-        disabled={busy}
+        disabled={disabled}
         onChange={onToggle}
         aria-label={task.completed ? `Mark “${task.title}” as pending` : `Mark “${task.title}” as completed`}
       />
@@ -95,7 +99,7 @@ export default function TaskItem({
         <button type="button" onClick={startEdit} disabled={busy}>
           Edit
         </button>
-        <button type="button" className="danger" onClick={onDelete} disabled={busy}>
+        <button type="button" className="danger" onClick={onDelete} disabled={disabled}>
           Delete
         </button>
       </div>

@@ -36,7 +36,8 @@ export default function TaskList({ list }: { list: UseTasks }) {
           <TaskItem
             key={task.id}
             task={task}
-            busy={list.busy.has(task.id) || list.actionsPaused}
+            busy={list.busy.has(task.id)}
+            paused={list.actionsPaused}
             onToggle={() => void list.toggle(task)}
             onDelete={() => void list.remove(task)}
             onSave={(fields) => list.save(task, fields)}

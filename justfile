@@ -72,6 +72,49 @@ compose-check:
     check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
     python3 .ci/compose_check.py
 
+# Render both Kubernetes overlays (deploy/kubernetes) and check them offline:
+# every object against the Kubernetes 1.30 and 1.37 schemas (kubernetes-validate,
+# strict: unknown fields are errors), then our rules (.ci/k8s_rules.py) and
+# their own tests. No cluster involved.
+k8s-check:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    kubectl_version=$(kubectl version --client 2>/dev/null || true)
+    if [[ $kubectl_version != *"Kustomize Version: v5"* ]]; then
+        echo "k8s-check: needs kubectl with kustomize v5 (.ci/install-kubectl installs one)" >&2
+        exit 1
+    fi
+    version=1.37.0
+    installed=$(python3 -c 'import importlib.metadata as m; print(m.version("kubernetes-validate"))' 2>/dev/null || true)
+    [ "$installed" = "$version" ] || pip install --quiet "kubernetes-validate==$version"
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    for overlay in dev prod; do
+        kubectl kustomize "deploy/kubernetes/overlays/$overlay" > "$tmp/$overlay.yaml"
+    done
+    just k8s-dev-secret > "$tmp/dev-secret.yaml"
+    kubernetes-validate --strict --quiet -k 1.30.0 -k 1.37.0 "$tmp"/*.yaml
+    echo "k8s-check: dev, prod and the dev Secret match the Kubernetes 1.30 and 1.37 schemas"
+    python3 .ci/k8s_rules.py deploy/kubernetes/overlays/dev "$tmp/dev.yaml" "$tmp/dev-secret.yaml"
+    python3 .ci/k8s_rules.py deploy/kubernetes/overlays/prod "$tmp/prod.yaml"
+    python3 -m unittest discover --start-directory .ci --pattern 'test_k8s_*.py'
+
+# Print the dev overlay's Secret `todo-secrets` with generated values. Create
+# it once: `just k8s-dev-secret | kubectl create -f -` (create refuses to
+# overwrite it; the database volume keeps its first POSTGRES_PASSWORD).
+k8s-dev-secret:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    password=$(just secret)
+    # From a file descriptor, so no secret shows in a process list.
+    kubectl create secret generic todo-secrets --namespace todo-dev \
+        --dry-run=client --output yaml --from-env-file=<(
+            echo "BETTER_AUTH_SECRET=$(just secret)"
+            echo "INTERNAL_AUTH_SECRET=$(just secret)"
+            echo "POSTGRES_PASSWORD=$password"
+            echo "DATABASE_URL=postgres://todo:$password@postgres:5432/todo"
+        )
+
 # Every test a fresh machine can run (CI runs this): Rust, then the web app's.
 test: test-rust test-web
 

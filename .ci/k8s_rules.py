@@ -9,7 +9,9 @@ this on the rendered objects:
   excepted), CPU and memory requests and limits, runs as a non-root numeric
   user (runAsNonRoot and runAsUser ≠ 0), on a read-only root filesystem,
   without privilege escalation, privileged mode or added capabilities, with
-  ALL capabilities dropped and a seccomp profile;
+  ALL capabilities dropped and a seccomp profile; no pod shares the host's
+  network, PID or IPC namespace or mounts a volume type (hostPath…) that
+  the restricted Pod Security Standard refuses;
 - every Service's selector matches the pod labels of a Deployment or
   StatefulSet, and every named target port is a port of those pods;
 - every secretKeyRef names a Secret key the overlay renders or documents
@@ -36,6 +38,17 @@ from typing import Any, Iterable, Iterator
 import yaml
 
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
+# The volume types the `restricted` Pod Security Standard allows.
+RESTRICTED_VOLUMES = {
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+}
 SERVED_BY = {"Deployment", "StatefulSet"}
 SECRETS_DOC = "secrets.env.example"
 
@@ -129,6 +142,16 @@ def check_containers(objects: list[Obj]) -> list[str]:
     for workload in workloads(objects):
         spec = pod_spec(workload) or {}
         pod_sc = spec.get("securityContext") or {}
+        for host in ("hostNetwork", "hostPID", "hostIPC"):
+            if spec.get(host):
+                problems.append(f"{name_of(workload)}: {host}")
+        for volume in spec.get("volumes") or []:
+            kinds = set(volume) - {"name"}
+            if not kinds <= RESTRICTED_VOLUMES:
+                problems.append(
+                    f"{name_of(workload)}: volume {volume.get('name')} is {sorted(kinds)}, "
+                    "not allowed by the restricted Pod Security Standard"
+                )
         kinds = [("container", c) for c in spec.get("containers") or []]
         kinds += [("init container", c) for c in spec.get("initContainers") or []]
         for kind, container in kinds:

@@ -224,6 +224,15 @@ class Rules(unittest.TestCase):
         self.assertCaught(objects, "capabilities do not drop ALL")
         self.assertCaught(objects, "adds capabilities")
 
+    def test_host_namespaces_and_host_paths(self):
+        objects = good_objects()
+        pod = find(objects, "Deployment", "tasks")["spec"]["template"]["spec"]
+        pod["hostNetwork"] = True
+        pod["volumes"] = [{"name": "tmp", "emptyDir": {}}, {"name": "root", "hostPath": {"path": "/"}}]
+        self.assertCaught(objects, "Deployment/tasks: hostNetwork")
+        self.assertCaught(objects, "volume root is ['hostPath']")
+        self.assertFalse(any("volume tmp" in p for p in k8s_rules.check(objects, DOCUMENTED)))
+
     def test_init_containers_are_checked_too(self):
         objects = good_objects()
         init = copy.deepcopy(container(objects))

@@ -96,6 +96,24 @@ fn origin_of(url: &str) -> anyhow::Result<HeaderValue> {
 
 /// The whole HTTP API with its middleware.
 pub fn router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/api/{user_id}/tasks", get(tasks::list).post(tasks::create))
+        .route(
+            "/api/{user_id}/tasks/{id}",
+            get(tasks::get).put(tasks::update).delete(tasks::delete),
+        )
+        .route("/api/{user_id}/tasks/{id}/complete", patch(tasks::toggle))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(|| async { ApiError::NotFound });
+    with_middleware(routes, state)
+}
+
+/// `routes` behind the middleware every request of the API goes through:
+/// body limit, identity-header stripping, timeout, CORS, request ids,
+/// tracing. (Public so that a test can put a probe route behind exactly
+/// this stack.)
+pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(state.cors_origin.clone())
         .allow_methods([
@@ -130,16 +148,7 @@ pub fn router(state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
-    Router::new()
-        .route("/api/{user_id}/tasks", get(tasks::list).post(tasks::create))
-        .route(
-            "/api/{user_id}/tasks/{id}",
-            get(tasks::get).put(tasks::update).delete(tasks::delete),
-        )
-        .route("/api/{user_id}/tasks/{id}/complete", patch(tasks::toggle))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .fallback(|| async { ApiError::NotFound })
+    routes
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_request(strip_identity_headers))
         .layer(timeout)

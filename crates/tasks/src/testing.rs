@@ -1,11 +1,13 @@
 //! Test support (feature `test-support`): a fresh database per test, on
-//! SQLite or PostgreSQL, and the service started in-process on port 0.
+//! SQLite or PostgreSQL (`TEST_DATABASE_URL`; a PostgreSQL test without it
+//! fails and says so), and the service started in-process on port 0 through
+//! its real [`serve`] or [`run`].
 //!
 //! ```no_run
 //! # async fn example() -> anyhow::Result<()> {
-//! use tasks::testing::{TEST_INTERNAL_SECRET, TestDatabase, bearer, spawn};
+//! use tasks::testing::{Backend, TEST_INTERNAL_SECRET, TestDatabase, bearer, spawn};
 //!
-//! let db = TestDatabase::from_env().await?; // PostgreSQL if TEST_DATABASE_URL is set
+//! let db = TestDatabase::new(Backend::Postgres).await?;
 //! let server = spawn(db.conn().clone(), TEST_INTERNAL_SECRET).await?;
 //! let authorization = bearer(TEST_INTERNAL_SECRET, "alice")?;
 //! // … call server.url() with `authorization` and `x-user-id: alice` …
@@ -15,29 +17,44 @@
 //! # }
 //! ```
 
-use std::net::SocketAddr;
-
 use anyhow::Context;
+pub use auth_core::testing::TestServer;
 use auth_core::{InternalSigner, InternalVerifier};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
-use crate::{connect, migrate, serve};
+use crate::{Settings, connect, migrate, run, serve};
 
 /// An internal secret long enough to be accepted, for tests.
 pub const TEST_INTERNAL_SECRET: &str = "tasks-test-internal-secret-0123456789";
 
-/// `TEST_DATABASE_URL` (an admin URL such as
-/// `postgres://postgres@127.0.0.1:5432/test`), or None when it is unset,
-/// empty or `skip`: PostgreSQL tests then skip themselves.
-pub fn test_database_url() -> Option<String> {
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What a PostgreSQL test says when it cannot run: it fails, never passes
+/// without having run.
+const NO_POSTGRES: &str = "TEST_DATABASE_URL is not set, so this PostgreSQL test cannot run. \
+    Set it to an admin URL such as postgres://postgres@127.0.0.1:5432/test (`just test` does), \
+    or run the SQLite tests only with `just test-sqlite`.";
+
+/// `TEST_DATABASE_URL`: an admin URL such as
+/// `postgres://postgres@127.0.0.1:5432/test`, through which each test
+/// creates (and drops) its own database.
+///
+/// # Panics
+/// When it is unset or empty, with a message that says what to do: a
+/// PostgreSQL test that did not run must not report "ok".
+pub fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .ok()
         .map(|url| url.trim().to_owned())
-        .filter(|url| !url.is_empty() && url != "skip")
+        .filter(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        .unwrap_or_else(|| panic!("{NO_POSTGRES}"))
 }
 
 /// A database that belongs to one test.
@@ -66,16 +83,26 @@ impl TestDatabase {
         })
     }
 
+    /// A fresh, migrated database on `backend`.
+    pub async fn new(backend: Backend) -> anyhow::Result<Self> {
+        match backend {
+            Backend::Sqlite => Self::sqlite().await,
+            Backend::Postgres => Self::postgres().await,
+        }
+    }
+
     /// A new database named `tasks_test_<uuid>`, created through
-    /// `admin_url`, connected and migrated. Call [`TestDatabase::cleanup`].
-    pub async fn postgres(admin_url: &str) -> anyhow::Result<Self> {
-        let db = Self::postgres_unmigrated(admin_url).await?;
+    /// [`postgres_admin_url`], connected and migrated. Dropped by
+    /// [`TestDatabase::cleanup`], or when this value is dropped.
+    pub async fn postgres() -> anyhow::Result<Self> {
+        let db = Self::postgres_unmigrated().await?;
         migrate(&db.db).await?;
         Ok(db)
     }
 
     /// Like [`TestDatabase::postgres`], without running the migrations.
-    pub async fn postgres_unmigrated(admin_url: &str) -> anyhow::Result<Self> {
+    pub async fn postgres_unmigrated() -> anyhow::Result<Self> {
+        let admin_url = &postgres_admin_url();
         let name = format!("tasks_test_{}", uuid::Uuid::new_v4().simple());
         admin(admin_url, &format!("CREATE DATABASE \"{name}\""))
             .await
@@ -98,14 +125,6 @@ impl TestDatabase {
         }
     }
 
-    /// PostgreSQL when `TEST_DATABASE_URL` is set, SQLite otherwise.
-    pub async fn from_env() -> anyhow::Result<Self> {
-        match test_database_url() {
-            Some(admin_url) => Self::postgres(&admin_url).await,
-            None => Self::sqlite().await,
-        }
-    }
-
     /// The pool (clone it to hand it to [`spawn`]).
     pub fn conn(&self) -> &DatabaseConnection {
         &self.db
@@ -122,14 +141,34 @@ impl TestDatabase {
     }
 
     /// Closes the pool and drops the PostgreSQL database, if any.
-    pub async fn cleanup(self) -> anyhow::Result<()> {
+    pub async fn cleanup(mut self) -> anyhow::Result<()> {
         self.db
-            .close()
+            .close_by_ref()
             .await
             .context("could not close the test pool")?;
-        match &self.postgres {
-            Some(created) => drop_database(created).await,
+        match self.postgres.take() {
+            Some(created) => drop_database(&created).await,
             None => Ok(()),
+        }
+    }
+}
+
+/// A test that failed before [`TestDatabase::cleanup`] still drops its
+/// PostgreSQL database (on a thread of its own: `Drop` cannot await).
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some(created) = self.postgres.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(drop_database(&created))
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop a test database");
         }
     }
 }
@@ -175,55 +214,33 @@ pub fn bearer(internal_secret: &str, user_id: &str) -> anyhow::Result<String> {
     Ok(format!("Bearer {token}"))
 }
 
-/// The service running in-process on `127.0.0.1:<random port>`.
-pub struct TestServer {
-    pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: JoinHandle<anyhow::Result<()>>,
-}
-
-impl TestServer {
-    /// `http://127.0.0.1:<port>`, for `TasksClient::connect`.
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    /// Stops accepting, waits for calls in flight, returns the server's result.
-    pub async fn shutdown(mut self) -> anyhow::Result<()> {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        (&mut self.task).await.context("the server task panicked")?
-    }
-}
-
-impl Drop for TestServer {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-/// Serves `db` (already migrated) on port 0, accepting internal credentials
-/// signed with `internal_secret`. The listener is bound before this
-/// returns, so the address is usable at once.
+/// Serves `db` (already migrated) through [`serve`] on port 0, accepting
+/// internal credentials signed with `internal_secret`.
 pub async fn spawn(db: DatabaseConnection, internal_secret: &str) -> anyhow::Result<TestServer> {
-    let secret = SecretString::from(internal_secret.to_owned());
-    let verifier = InternalVerifier::new(Some(&secret))?;
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .context("could not bind port 0")?;
-    let addr = listener.local_addr()?;
-    let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(db, verifier, listener, async {
-        let _ = stopped.await;
-    }));
-    Ok(TestServer {
-        addr,
-        stop: Some(stop),
-        task,
+    spawn_on(listener, db, internal_secret)
+}
+
+/// Like [`spawn`], on a listener the caller bound (e.g. to start a replica
+/// again on the address it had).
+pub fn spawn_on(
+    listener: TcpListener,
+    db: DatabaseConnection,
+    internal_secret: &str,
+) -> anyhow::Result<TestServer> {
+    let secret = SecretString::from(internal_secret.to_owned());
+    let verifier = InternalVerifier::new(Some(&secret))?;
+    TestServer::start_on(listener, |listener, shutdown| {
+        serve(db, verifier, listener, shutdown)
     })
+}
+
+/// The service as the binary starts it: [`run`] with these settings (check
+/// the secret, connect, migrate, serve), on port 0.
+pub async fn start(settings: Settings) -> anyhow::Result<TestServer> {
+    TestServer::start(|listener, shutdown| run(settings, listener, shutdown)).await
 }
 
 #[cfg(test)]

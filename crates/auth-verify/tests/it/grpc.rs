@@ -1,20 +1,20 @@
 //! AuthVerify over a real socket: a valid token yields its user and claims,
 //! a refused one UNAUTHENTICATED with the reason, and health is SERVING.
 
-mod common;
-
 use auth_core::AuthSettings;
+use auth_core::testing::TestServer;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use proto::auth::VerifyRequest;
 use proto::auth::auth_verify_client::AuthVerifyClient;
 use serde_json::json;
-use tokio::sync::oneshot;
 use tonic_health::pb::health_check_response::ServingStatus;
+
+use crate::common;
 
 const SECRET: &str = "auth-verify-test-secret-0123456789abcdef";
 const URL: &str = "http://localhost:3000";
 
-async fn spawn() -> (String, oneshot::Sender<()>) {
+async fn spawn() -> TestServer {
     common::spawn(AuthSettings::hs256(SECRET, URL)).await
 }
 
@@ -34,8 +34,8 @@ fn token(secret: &str, exp_offset: i64) -> String {
 
 #[tokio::test]
 async fn verifies_tokens_over_grpc() {
-    let (url, _stop) = spawn().await;
-    let mut client = AuthVerifyClient::connect(url.clone())
+    let server = spawn().await;
+    let mut client = AuthVerifyClient::connect(server.url())
         .await
         .expect("connect");
 
@@ -80,6 +80,9 @@ async fn verifies_tokens_over_grpc() {
 
 #[tokio::test]
 async fn serves_grpc_health() {
-    let (url, _stop) = spawn().await;
-    assert_eq!(common::health(&url).await, [ServingStatus::Serving; 2]);
+    let server = spawn().await;
+    assert_eq!(
+        common::health(&server.url()).await,
+        [ServingStatus::Serving; 2]
+    );
 }

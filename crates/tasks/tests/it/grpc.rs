@@ -1,9 +1,6 @@
 //! The gRPC service over a real socket on port 0: who is let in, what a
 //! proper caller can do, the exact status codes, and health.
 
-mod common;
-
-use proto::USER_ID_METADATA;
 use proto::tasks::tasks_client::TasksClient;
 use proto::tasks::{
     CreateTaskRequest, DeleteTaskRequest, GetTaskRequest, ListTasksRequest, StatusFilter,
@@ -11,39 +8,14 @@ use proto::tasks::{
 };
 use sea_orm::DatabaseConnection;
 use tasks::testing::{TEST_INTERNAL_SECRET, TestDatabase, TestServer, bearer, spawn};
+use tonic::Code;
 use tonic::transport::Channel;
-use tonic::{Code, Request};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-const ALICE: &str = "alice";
-const BOB: &str = "bob";
-
-async fn client(server: &TestServer) -> TasksClient<Channel> {
-    TasksClient::connect(server.url()).await.expect("connect")
-}
-
-/// A request carrying the given `authorization` and `x-user-id` entries.
-fn call<T>(message: T, authorization: Option<&str>, user: Option<&str>) -> Request<T> {
-    let mut request = Request::new(message);
-    if let Some(value) = authorization {
-        let value = value.parse().expect("ascii");
-        request.metadata_mut().insert("authorization", value);
-    }
-    if let Some(user) = user {
-        request
-            .metadata_mut()
-            .insert(USER_ID_METADATA, user.parse().expect("ascii"));
-    }
-    request
-}
-
-/// A request as the edge sends it for `user`.
-fn as_user<T>(message: T, user: &str) -> Request<T> {
-    let credential = bearer(TEST_INTERNAL_SECRET, user).expect("mint");
-    call(message, Some(&credential), Some(user))
-}
+use crate::both_backends;
+use crate::common::{ALICE, BOB, as_user, call, client};
 
 fn create(title: &str) -> CreateTaskRequest {
     CreateTaskRequest {
@@ -273,26 +245,19 @@ async fn a_proper_caller_manages_their_tasks(db: DatabaseConnection) {
         .expect_err("invalid");
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(status.message(), "title must not be empty");
-    let bad_filter = ListTasksRequest {
-        status: 9,
-        limit: 0,
-        offset: 0,
-    };
-    let status = client
-        .list_tasks(as_user(bad_filter, ALICE))
-        .await
-        .expect_err("invalid");
-    assert_eq!(status.code(), Code::InvalidArgument);
-    let too_many = ListTasksRequest {
-        status: 0,
-        limit: 1001,
-        offset: 0,
-    };
-    let status = client
-        .list_tasks(as_user(too_many, ALICE))
-        .await
-        .expect_err("invalid");
-    assert_eq!(status.code(), Code::InvalidArgument);
+    // An unknown status filter, a page over 1000.
+    for (status, limit) in [(9, 0), (0, 1001)] {
+        let invalid = ListTasksRequest {
+            status,
+            limit,
+            offset: 0,
+        };
+        let refused = client
+            .list_tasks(as_user(invalid, ALICE))
+            .await
+            .expect_err("invalid");
+        assert_eq!(refused.code(), Code::InvalidArgument, "{status} {limit}");
+    }
 
     client
         .delete_task(as_user(DeleteTaskRequest { id }, ALICE))

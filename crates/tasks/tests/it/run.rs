@@ -6,28 +6,15 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use proto::USER_ID_METADATA;
+use auth_core::testing::eventually;
 use proto::tasks::tasks_client::TasksClient;
 use proto::tasks::{CreateTaskRequest, ListTasksRequest};
 use tasks::Settings;
-use tasks::testing::{TEST_INTERNAL_SECRET, bearer};
+use tasks::testing::TEST_INTERNAL_SECRET;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
-use tonic::Request;
+use tonic::transport::Channel;
 
-const ALICE: &str = "alice";
-
-fn as_alice<T>(message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    let credential = bearer(TEST_INTERNAL_SECRET, ALICE).expect("mint");
-    request
-        .metadata_mut()
-        .insert("authorization", credential.parse().expect("ascii"));
-    request
-        .metadata_mut()
-        .insert(USER_ID_METADATA, ALICE.parse().expect("ascii"));
-    request
-}
+use crate::common::{ALICE, as_user};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tasks-{name}-{}", uuid::Uuid::new_v4().simple()));
@@ -35,35 +22,20 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs the service once, with `settings`, around `body`.
+/// Runs the service once through `tasks::run`, with `settings`, around `body`.
 async fn with_service<F, Fut>(settings: Settings, body: F)
 where
-    F: FnOnce(TasksClient<tonic::transport::Channel>) -> Fut,
+    F: FnOnce(TasksClient<Channel>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(tasks::run(settings, listener, async {
-        let _ = stopped.await;
-    }));
-    // The listener is already bound; connecting retries until the service
-    // has migrated and started accepting.
-    let client = connect(&url).await;
+    let server = tasks::testing::start(settings).await.expect("start");
+    // The port is bound at once; the service accepts once it has migrated.
+    let client = eventually("the service accepts connections", || async {
+        TasksClient::connect(server.url()).await.ok()
+    })
+    .await;
     body(client).await;
-    let _ = stop.send(());
-    server.await.expect("no panic").expect("clean shutdown");
-}
-
-async fn connect(url: &str) -> TasksClient<tonic::transport::Channel> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        match TasksClient::connect(url.to_owned()).await {
-            Ok(client) => return client,
-            Err(err) if Instant::now() > deadline => panic!("service did not start: {err}"),
-            Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
-        }
-    }
+    server.shutdown().await.expect("clean shutdown");
 }
 
 #[tokio::test]
@@ -77,7 +49,10 @@ async fn run_on_the_sqlite_file_keeps_tasks_across_restarts() {
             title: "Survive a restart".to_owned(),
             description: None,
         };
-        client.create_task(as_alice(request)).await.expect("create");
+        client
+            .create_task(as_user(request, ALICE))
+            .await
+            .expect("create");
     })
     .await;
     assert!(
@@ -87,7 +62,7 @@ async fn run_on_the_sqlite_file_keeps_tasks_across_restarts() {
 
     with_service(settings, |mut client| async move {
         let listed = client
-            .list_tasks(as_alice(ListTasksRequest::default()))
+            .list_tasks(as_user(ListTasksRequest::default(), ALICE))
             .await
             .expect("list")
             .into_inner();

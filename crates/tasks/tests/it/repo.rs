@@ -1,13 +1,11 @@
 //! The repository against both backends: what a user relies on is stored,
 //! listed, changed and removed, and never visible to anyone else.
 
-mod common;
-
 use sea_orm::DatabaseConnection;
 use tasks::repo::{self, NewTask, StatusFilter, Task, TaskError, TaskUpdate};
 
-const ALICE: &str = "alice";
-const BOB: &str = "bob";
+use crate::both_backends;
+use crate::common::{ALICE, BOB};
 
 fn new(title: &str, description: Option<&str>) -> NewTask {
     NewTask {

@@ -1,24 +1,18 @@
 //! Shared by the auth-verify tests: the service on port 0, and its health.
 
 use auth_core::AuthSettings;
-use tokio::sync::oneshot;
+use auth_core::testing::TestServer;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-/// auth-verify with these settings on 127.0.0.1:0: its URL, and the sender
-/// that stops it (dropping it stops it too).
-pub async fn spawn(settings: AuthSettings) -> (String, oneshot::Sender<()>) {
+/// auth-verify with these settings on 127.0.0.1:0, through its real
+/// `serve` (dropping the server stops it).
+pub async fn spawn(settings: AuthSettings) -> TestServer {
     let verifier = settings.verifier().expect("verifier");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    TestServer::start(|listener, shutdown| auth_verify::serve(verifier, listener, shutdown))
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(auth_verify::serve(verifier, listener, async {
-        let _ = stopped.await;
-    }));
-    (format!("http://{addr}"), stop)
+        .expect("auth-verify")
 }
 
 /// The health status for `""` and for the AuthVerify service, in that order.

@@ -2,25 +2,23 @@
 //! keys are loaded (the web app may start later), then SERVING, and Verify
 //! accepts the asymmetric tokens.
 
-mod common;
-
-use std::time::{Duration, Instant};
-
 use auth_core::AuthSettings;
-use auth_core::testing::{JwksServer, TestKey, claims};
-use common::{health, spawn};
+use auth_core::testing::{JwksServer, TestKey, claims, eventually};
 use proto::auth::VerifyRequest;
 use proto::auth::auth_verify_client::AuthVerifyClient;
 use tonic_health::pb::health_check_response::ServingStatus;
 
+use crate::common::{health, spawn};
+
 #[tokio::test]
 async fn not_serving_until_the_jwks_is_loaded_then_serving() {
     let key = TestKey::ed25519_a("k1");
-    let addr = JwksServer::reserve().await;
+    let addr = JwksServer::reserve();
     let base = format!("http://{addr}");
     let mut settings = AuthSettings::jwks(&base);
     settings.auth_jwks_refetch_cooldown_secs = 1;
-    let (url, _stop) = spawn(settings).await;
+    let server = spawn(settings).await;
+    let url = server.url();
 
     assert_eq!(health(&url).await, [ServingStatus::NotServing; 2]);
     let mut client = AuthVerifyClient::connect(url.clone())
@@ -38,15 +36,11 @@ async fn not_serving_until_the_jwks_is_loaded_then_serving() {
         "retryable, not a bad token"
     );
 
-    let server = JwksServer::start_at(addr, &[key.jwk()]).await;
-    let started = Instant::now();
-    while health(&url).await != [ServingStatus::Serving; 2] {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "still not serving"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let jwks = JwksServer::start_at(addr, &[key.jwk()]).await;
+    eventually("auth-verify serving once the keys load", || async {
+        (health(&url).await == [ServingStatus::Serving; 2]).then_some(())
+    })
+    .await;
     let reply = client
         .verify(VerifyRequest {
             token: key.sign(&claims("user-1", &base)),
@@ -55,7 +49,7 @@ async fn not_serving_until_the_jwks_is_loaded_then_serving() {
         .expect("EdDSA token")
         .into_inner();
     assert_eq!(reply.user_id, "user-1");
-    assert!(server.fetches() >= 1);
+    assert!(jwks.fetches() >= 1);
 
     // No secret in JWKS mode: an HS256 token is refused outright.
     let hs = jsonwebtoken::encode(

@@ -2,16 +2,18 @@
 //! endpoint on 127.0.0.1, cached, refetched on unknown `kid`s within limits,
 //! and every rule of `jwt.rs` still applied.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use auth_core::jwt::Rules;
-use auth_core::testing::{JwksServer, TestKey, claims, es512_jwk};
+use auth_core::testing::{JwksServer, PATIENCE, TestKey, claims, es512_jwk, eventually};
 use auth_core::{
     AuthSettings, Jwks, JwksOptions, JwtMode, KeySource, SettingsError, TokenError, TokenVerifier,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
+
+use crate::common::unsigned;
 
 const SUB: &str = "user-1";
 const SECRET: &str = "jwks-test-secret-jwks-test-secret-0123456789";
@@ -35,9 +37,10 @@ fn for_server(server: &JwksServer, cooldown: Duration) -> TokenVerifier {
     verifier(&server.base_url(), &server.jwks_url(), cooldown)
 }
 
+/// Waits on the readiness watch until the keys are loaded.
 async fn ready(verifier: &TokenVerifier) {
     let mut watch = verifier.watch_ready();
-    tokio::time::timeout(Duration::from_secs(10), watch.wait_for(|ready| *ready))
+    tokio::time::timeout(PATIENCE, watch.wait_for(|ready| *ready))
         .await
         .expect("keys loaded in time")
         .expect("watch open");
@@ -48,18 +51,54 @@ fn fetches(verifier: &TokenVerifier) -> u64 {
     verifier.keys().jwks().expect("jwks mode").fetch_count()
 }
 
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
+/// A JWKS server publishing `keys`, and a verifier with this refetch
+/// cooldown that has loaded them.
+struct Loaded {
+    server: JwksServer,
+    base: String,
+    verifier: TokenVerifier,
 }
 
-/// A token with this header and payload and a signature of junk bytes.
-fn unsigned(header: &Value, claims: &Value) -> String {
-    format!(
-        "{}.{}.{}",
-        b64(header.to_string()),
-        b64(claims.to_string()),
-        b64([7u8; 64])
-    )
+impl Loaded {
+    async fn start(keys: &[Value], cooldown: Duration) -> Self {
+        let server = JwksServer::start(keys).await;
+        let verifier = for_server(&server, cooldown);
+        ready(&verifier).await;
+        Self {
+            base: server.base_url(),
+            server,
+            verifier,
+        }
+    }
+
+    /// A token for [`SUB`] signed by `key`, as Better Auth issues it.
+    fn token(&self, key: &TestKey) -> String {
+        key.sign(&claims(SUB, &self.base))
+    }
+
+    async fn verify(&self, token: &str) -> Result<auth_core::Claims, TokenError> {
+        self.verifier.verify(token).await
+    }
+
+    async fn assert_accepted(&self, key: &TestKey) {
+        let token = self.token(key);
+        if let Err(error) = self.verify(&token).await {
+            panic!("{:?} token of {} refused: {error}", key.alg, key.kid);
+        }
+    }
+
+    /// Sends tokens naming unknown keys until one of them has caused a
+    /// refetch (the cooldown has passed); that refetch has completed when
+    /// this returns.
+    async fn refetch_through_an_unknown_kid(&self) {
+        let before = self.server.fetches();
+        let unknown = TestKey::ed25519_b("never-published").sign(&claims(SUB, &self.base));
+        eventually("an unknown kid causes a refetch", || async {
+            assert_eq!(self.verify(&unknown).await, Err(TokenError::UnknownKey));
+            (self.server.fetches() > before).then_some(())
+        })
+        .await;
+    }
 }
 
 /// An EdDSA token naming a made-up key (its signature is never reached).
@@ -75,12 +114,7 @@ fn hs256(secret: &[u8], kid: Option<&str>, claims: &Value) -> String {
 
 #[tokio::test]
 async fn eddsa_es256_rs256_ps256_tokens_are_accepted() {
-    let keys = [
-        TestKey::ed25519_a("ed"),
-        TestKey::p256("es"),
-        TestKey::rs256("rs"),
-        TestKey::ps256("ps"),
-    ];
+    let keys = TestKey::one_of_each();
     let jwks: Vec<Value> = keys.iter().map(TestKey::jwk).collect();
     let server = JwksServer::start(&jwks).await;
     // Through the public settings, as the services build it.
@@ -102,11 +136,8 @@ async fn eddsa_es256_rs256_ps256_tokens_are_accepted() {
 #[tokio::test]
 async fn es512_key_is_reported_and_its_tokens_refused_with_the_reason() {
     let ed = TestKey::ed25519_a("ed");
-    let server = JwksServer::start(&[es512_jwk(), ed.jwk()]).await;
-    let base = server.base_url();
-    let verifier = for_server(&server, Duration::from_secs(60));
-    ready(&verifier).await;
-    let warnings = verifier.warnings();
+    let loaded = Loaded::start(&[es512_jwk(), ed.jwk()], Duration::from_secs(60)).await;
+    let warnings = loaded.verifier.warnings();
     assert!(
         warnings
             .iter()
@@ -116,21 +147,21 @@ async fn es512_key_is_reported_and_its_tokens_refused_with_the_reason() {
 
     let es512 = unsigned(
         &json!({"alg": "ES512", "kid": "es512-key"}),
-        &claims(SUB, &base),
+        &claims(SUB, &loaded.base),
     );
-    match verifier.verify(&es512).await {
+    match loaded.verify(&es512).await {
         Err(TokenError::UnsupportedKey(reason)) => assert!(reason.contains("ES512"), "{reason}"),
         other => panic!("expected UnsupportedKey, got {other:?}"),
     }
     // Even when the header claims an algorithm we verify.
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some("es512-key".into());
-    let disguised = ed.sign_with_header(&header, &claims(SUB, &base));
+    let disguised = ed.sign_with_header(&header, &claims(SUB, &loaded.base));
     assert!(matches!(
-        verifier.verify(&disguised).await,
+        loaded.verify(&disguised).await,
         Err(TokenError::UnsupportedKey(_))
     ));
-    let message = verifier
+    let message = loaded
         .verify(&es512)
         .await
         .expect_err("refused")
@@ -140,7 +171,7 @@ async fn es512_key_is_reported_and_its_tokens_refused_with_the_reason() {
         "{message}"
     );
     assert_eq!(
-        server.fetches(),
+        loaded.server.fetches(),
         1,
         "known-unsupported keys cause no refetch"
     );
@@ -148,15 +179,11 @@ async fn es512_key_is_reported_and_its_tokens_refused_with_the_reason() {
     // A set of nothing but ES512 keys is not ready, and says why.
     let only = JwksServer::start(&[es512_jwk()]).await;
     let verifier = for_server(&only, Duration::from_secs(60));
-    let started = std::time::Instant::now();
-    let detail = loop {
+    let detail = eventually("the ES512-only set is fetched", || async {
         let detail = verifier.readiness().expect_err("no usable key");
-        if !detail.contains("not loaded yet") {
-            break detail;
-        }
-        assert!(started.elapsed() < Duration::from_secs(10), "{detail}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+        (!detail.contains("not loaded yet")).then_some(detail)
+    })
+    .await;
     assert!(
         detail.contains("no usable key") && detail.contains("ES512"),
         "{detail}"
@@ -167,72 +194,43 @@ async fn es512_key_is_reported_and_its_tokens_refused_with_the_reason() {
 async fn rotated_keys_are_picked_up_by_one_refetch_and_old_ones_kept_while_published() {
     let old = TestKey::ed25519_a("key-1");
     let new = TestKey::ed25519_b("key-2");
-    let server = JwksServer::start(&[old.jwk()]).await;
-    let base = server.base_url();
-    let verifier = for_server(&server, Duration::from_millis(300));
-    ready(&verifier).await;
-    assert!(
-        verifier
-            .verify(&old.sign(&claims(SUB, &base)))
-            .await
-            .is_ok()
-    );
+    let loaded = Loaded::start(&[old.jwk()], Duration::from_millis(300)).await;
+    let server = &loaded.server;
+    loaded.assert_accepted(&old).await;
 
     // Better Auth rotates: both keys are published, new tokens use key-2.
     server.set_keys(&[old.jwk(), new.jwk()]);
     let before = server.fetches();
-    assert!(
-        verifier
-            .verify(&new.sign(&claims(SUB, &base)))
-            .await
-            .is_ok()
-    );
+    loaded.assert_accepted(&new).await;
     assert_eq!(server.fetches(), before + 1, "exactly one refetch");
-    assert!(
-        verifier
-            .verify(&new.sign(&claims(SUB, &base)))
-            .await
-            .is_ok()
-    );
-    assert!(
-        verifier
-            .verify(&old.sign(&claims(SUB, &base)))
-            .await
-            .is_ok()
-    );
+    loaded.assert_accepted(&new).await;
+    loaded.assert_accepted(&old).await;
     assert_eq!(server.fetches(), before + 1);
 
     // Once key-1 is withdrawn and the set refetched, its tokens are refused.
     server.set_keys(&[new.jwk()]);
-    tokio::time::sleep(Duration::from_millis(350)).await;
-    let unknown = TestKey::ed25519_b("key-3").sign(&claims(SUB, &base));
-    assert_eq!(verifier.verify(&unknown).await, Err(TokenError::UnknownKey));
+    loaded.refetch_through_an_unknown_kid().await;
+    let unknown = loaded.token(&TestKey::ed25519_b("key-3"));
+    assert_eq!(loaded.verify(&unknown).await, Err(TokenError::UnknownKey));
     assert_eq!(
-        verifier.verify(&old.sign(&claims(SUB, &base))).await,
+        loaded.verify(&loaded.token(&old)).await,
         Err(TokenError::UnknownKey)
     );
-    assert!(
-        verifier
-            .verify(&new.sign(&claims(SUB, &base)))
-            .await
-            .is_ok()
-    );
+    loaded.assert_accepted(&new).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_unknown_kids_costs_at_most_one_fetch_per_cooldown() {
     let key = TestKey::ed25519_a("real");
-    let server = JwksServer::start(&[key.jwk()]).await;
-    let base = server.base_url();
-    let verifier = for_server(&server, Duration::from_secs(3600));
-    ready(&verifier).await;
-    assert_eq!(server.fetches(), 1);
+    let loaded = Loaded::start(&[key.jwk()], Duration::from_secs(3600)).await;
+    let base = &loaded.base;
+    assert_eq!(loaded.server.fetches(), 1);
 
     // 300 concurrent tokens with made-up kids: one shared refetch.
     let mut flood = tokio::task::JoinSet::new();
     for i in 0..300 {
-        let verifier = verifier.clone();
-        let token = bogus(&format!("bogus-{i}"), &base);
+        let verifier = loaded.verifier.clone();
+        let token = bogus(&format!("bogus-{i}"), base);
         flood.spawn(async move { verifier.verify(&token).await });
     }
     while let Some(result) = flood.join_next().await {
@@ -240,66 +238,53 @@ async fn a_flood_of_unknown_kids_costs_at_most_one_fetch_per_cooldown() {
     }
     // And 300 more, one after another, within the cooldown: no fetch at all.
     for i in 0..300 {
-        let token = bogus(&format!("later-{i}"), &base);
-        assert_eq!(verifier.verify(&token).await, Err(TokenError::UnknownKey));
+        let token = bogus(&format!("later-{i}"), base);
+        assert_eq!(loaded.verify(&token).await, Err(TokenError::UnknownKey));
     }
-    assert_eq!(server.fetches(), 2, "start-up fetch + one refetch");
-    assert_eq!(fetches(&verifier), 2);
-    assert!(
-        verifier
-            .verify(&key.sign(&claims(SUB, &base)))
-            .await
-            .is_ok()
-    );
+    assert_eq!(loaded.server.fetches(), 2, "start-up fetch + one refetch");
+    assert_eq!(fetches(&loaded.verifier), 2);
+    loaded.assert_accepted(&key).await;
 }
 
 #[tokio::test]
 async fn refetches_are_spaced_by_the_cooldown() {
     let key = TestKey::ed25519_a("real");
-    let server = JwksServer::start(&[key.jwk()]).await;
-    let base = server.base_url();
     let cooldown = Duration::from_millis(200);
-    let verifier = for_server(&server, cooldown);
-    ready(&verifier).await;
-    let started = std::time::Instant::now();
+    let loaded = Loaded::start(&[key.jwk()], cooldown).await;
+    // Unknown kids one after another until three of them caused a refetch.
+    let started = Instant::now();
     let mut i = 0;
-    while started.elapsed() < Duration::from_millis(1000) {
+    while loaded.server.fetches() < 1 + 3 {
+        assert!(started.elapsed() < PATIENCE, "fewer than 3 refetches");
         i += 1;
-        let token = bogus(&format!("bogus-{i}"), &base);
-        assert_eq!(verifier.verify(&token).await, Err(TokenError::UnknownKey));
+        let token = bogus(&format!("bogus-{i}"), &loaded.base);
+        assert_eq!(loaded.verify(&token).await, Err(TokenError::UnknownKey));
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    let refetches = server.fetches() - 1;
-    // 1 s / 200 ms: at most 5 windows, plus the one at the start.
+    // The first came at once; each later one waited a whole cooldown. (A
+    // slow machine only makes this longer, never shorter.)
+    let elapsed = started.elapsed();
     assert!(
-        (1..=6).contains(&refetches),
-        "{refetches} refetches for {i} tokens"
+        elapsed >= 2 * cooldown,
+        "3 refetches for {i} tokens within {elapsed:?}: closer than {cooldown:?} apart"
     );
 }
 
 #[tokio::test]
 async fn known_keys_keep_working_when_the_jwks_endpoint_goes_down() {
     let key = TestKey::ed25519_a("real");
-    let mut server = JwksServer::start(&[key.jwk()]).await;
-    let base = server.base_url();
-    let verifier = for_server(&server, Duration::from_millis(50));
-    ready(&verifier).await;
-    server.stop().await;
+    let mut loaded = Loaded::start(&[key.jwk()], Duration::from_millis(50)).await;
+    loaded.server.stop().await;
 
-    let unknown = TestKey::ed25519_a("new-kid").sign(&claims(SUB, &base));
-    assert_eq!(verifier.verify(&unknown).await, Err(TokenError::UnknownKey));
-    assert!(
-        verifier
-            .verify(&key.sign(&claims(SUB, &base)))
-            .await
-            .is_ok()
-    );
+    let unknown = loaded.token(&TestKey::ed25519_a("new-kid"));
+    assert_eq!(loaded.verify(&unknown).await, Err(TokenError::UnknownKey));
+    loaded.assert_accepted(&key).await;
     assert_eq!(
-        verifier.readiness(),
+        loaded.verifier.readiness(),
         Ok(()),
         "the last good set stays in use"
     );
-    let warnings = verifier.warnings();
+    let warnings = loaded.verifier.warnings();
     assert!(
         warnings.iter().any(|w| w.contains("refresh failed")),
         "{warnings:?}"
@@ -309,45 +294,41 @@ async fn known_keys_keep_working_when_the_jwks_endpoint_goes_down() {
 #[tokio::test]
 async fn bad_answers_keep_the_last_good_set() {
     let key = TestKey::ed25519_a("real");
-    let server = JwksServer::start(&[key.jwk()]).await;
-    let base = server.base_url();
-    let verifier = for_server(&server, Duration::from_millis(50));
-    ready(&verifier).await;
+    let loaded = Loaded::start(&[key.jwk()], Duration::from_millis(50)).await;
     let huge = format!("{{\"keys\": [], \"pad\": \"{}\"}}", "x".repeat(300 * 1024));
     for (status, body) in [
         (500, "oops".to_owned()),
         (200, "<html>not json</html>".to_owned()),
         (200, huge),
     ] {
-        server.set_reply(status, body);
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        let unknown = TestKey::ed25519_a("other").sign(&claims(SUB, &base));
-        assert_eq!(verifier.verify(&unknown).await, Err(TokenError::UnknownKey));
-        assert!(
-            verifier
-                .verify(&key.sign(&claims(SUB, &base)))
-                .await
-                .is_ok()
-        );
+        loaded.server.set_reply(status, body);
+        loaded.refetch_through_an_unknown_kid().await;
+        let unknown = loaded.token(&TestKey::ed25519_a("other"));
+        assert_eq!(loaded.verify(&unknown).await, Err(TokenError::UnknownKey));
+        loaded.assert_accepted(&key).await;
     }
-    let warnings = verifier.warnings().join(" ");
+    let warnings = loaded.verifier.warnings().join(" ");
     assert!(warnings.contains("larger than 256 KiB"), "{warnings}");
 }
 
 #[tokio::test]
 async fn readiness_flips_when_the_jwks_endpoint_comes_up_late() {
     let key = TestKey::ed25519_a("late");
-    let addr = JwksServer::reserve().await;
+    let addr = JwksServer::reserve();
     let base = format!("http://{addr}");
     let verifier = verifier(
         &base,
         &format!("{base}/api/auth/jwks"),
         Duration::from_millis(300),
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let detail = verifier
-        .readiness()
-        .expect_err("not ready before the web app is up");
+    // The first fetch has failed (nothing listens yet).
+    let detail = eventually("a failed first fetch", || async {
+        let detail = verifier
+            .readiness()
+            .expect_err("not ready before the web app is up");
+        detail.contains("last fetch").then_some(detail)
+    })
+    .await;
     assert!(detail.contains("not loaded yet"), "{detail}");
     assert_eq!(
         verifier.verify(&key.sign(&claims(SUB, &base))).await,
@@ -416,15 +397,13 @@ async fn a_token_whose_alg_differs_from_its_keys_is_refused() {
     let ed = TestKey::ed25519_a("ed");
     let es = TestKey::p256("es");
     let rs = TestKey::rs256("rs");
-    let server = JwksServer::start(&[ed.jwk(), es.jwk(), rs.jwk()]).await;
-    let base = server.base_url();
-    let verifier = for_server(&server, Duration::from_secs(60));
-    ready(&verifier).await;
+    let loaded = Loaded::start(&[ed.jwk(), es.jwk(), rs.jwk()], Duration::from_secs(60)).await;
+    let (base, verifier) = (&loaded.base, &loaded.verifier);
 
     // ES256-signed, naming the EdDSA key.
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some("ed".into());
-    let token = es.sign_with_header(&header, &claims(SUB, &base));
+    let token = es.sign_with_header(&header, &claims(SUB, base));
     assert_eq!(
         verifier.verify(&token).await,
         Err(TokenError::AlgorithmMismatch)
@@ -432,13 +411,13 @@ async fn a_token_whose_alg_differs_from_its_keys_is_refused() {
     // The RS256 key used for PS256 (same key type, another algorithm).
     let mut header = Header::new(Algorithm::PS256);
     header.kid = Some("rs".into());
-    let token = rs.sign_with_header(&header, &claims(SUB, &base));
+    let token = rs.sign_with_header(&header, &claims(SUB, base));
     assert_eq!(
         verifier.verify(&token).await,
         Err(TokenError::AlgorithmMismatch)
     );
     // `none`, whatever the kid.
-    let none = unsigned(&json!({"alg": "none", "kid": "ed"}), &claims(SUB, &base));
+    let none = unsigned(&json!({"alg": "none", "kid": "ed"}), &claims(SUB, base));
     assert_eq!(verifier.verify(&none).await, Err(TokenError::AlgorithmNone));
 }
 
@@ -447,19 +426,16 @@ async fn kidless_tokens_need_exactly_one_key_of_their_algorithm() {
     let a = TestKey::ed25519_a("a");
     let b = TestKey::ed25519_b("b");
     let es = TestKey::p256("es");
-    let server = JwksServer::start(&[a.jwk(), es.jwk()]).await;
-    let base = server.base_url();
-    let verifier = for_server(&server, Duration::from_secs(60));
-    ready(&verifier).await;
-    let kidless = |key: &TestKey| key.sign_with_header(&Header::new(key.alg), &claims(SUB, &base));
-    assert!(verifier.verify(&kidless(&a)).await.is_ok());
-    assert!(verifier.verify(&kidless(&es)).await.is_ok());
+    let kidless = |loaded: &Loaded, key: &TestKey| {
+        key.sign_with_header(&Header::new(key.alg), &claims(SUB, &loaded.base))
+    };
+    let one_each = Loaded::start(&[a.jwk(), es.jwk()], Duration::from_secs(60)).await;
+    assert!(one_each.verify(&kidless(&one_each, &a)).await.is_ok());
+    assert!(one_each.verify(&kidless(&one_each, &es)).await.is_ok());
 
-    let server = JwksServer::start(&[a.jwk(), b.jwk()]).await;
-    let verifier = for_server(&server, Duration::from_secs(60));
-    ready(&verifier).await;
+    let two_ed25519 = Loaded::start(&[a.jwk(), b.jwk()], Duration::from_secs(60)).await;
     assert_eq!(
-        verifier.verify(&kidless(&a)).await,
+        two_ed25519.verify(&kidless(&two_ed25519, &a)).await,
         Err(TokenError::AmbiguousKey)
     );
 }
@@ -467,18 +443,16 @@ async fn kidless_tokens_need_exactly_one_key_of_their_algorithm() {
 #[tokio::test]
 async fn every_rule_applies_to_jwks_tokens() {
     let key = TestKey::ed25519_a("ed");
-    let server = JwksServer::start(&[key.jwk()]).await;
-    let base = server.base_url();
-    let verifier = for_server(&server, Duration::from_secs(60));
-    ready(&verifier).await;
+    let loaded = Loaded::start(&[key.jwk()], Duration::from_secs(60)).await;
+    let (base, verifier) = (&loaded.base, &loaded.verifier);
     let now = jsonwebtoken::get_current_timestamp();
     let with = |name: &str, value: Value| {
-        let mut claims = claims(SUB, &base);
+        let mut claims = claims(SUB, base);
         claims[name] = value;
         key.sign(&claims)
     };
     let without = |name: &str| {
-        let mut claims = claims(SUB, &base);
+        let mut claims = claims(SUB, base);
         claims.as_object_mut().expect("object").remove(name);
         key.sign(&claims)
     };
@@ -512,14 +486,14 @@ async fn every_rule_applies_to_jwks_tokens() {
     for name in ["jku", "x5u", "jwk", "x5c", "crit"] {
         let mut header = json!({"alg": "EdDSA", "kid": "ed"});
         header[name] = json!("https://evil.example/jwks");
-        let token = unsigned(&header, &claims(SUB, &base));
+        let token = unsigned(&header, &claims(SUB, base));
         assert!(matches!(
             verifier.verify(&token).await,
             Err(TokenError::ForbiddenHeader(_))
         ));
     }
     // A forged signature under a known kid.
-    let forged = TestKey::ed25519_b("ed").sign(&claims(SUB, &base));
+    let forged = TestKey::ed25519_b("ed").sign(&claims(SUB, base));
     assert_eq!(
         verifier.verify(&forged).await,
         Err(TokenError::BadSignature)

@@ -12,10 +12,11 @@ use auth_core::{
     AuthSettings, Claims, INTERNAL_AUDIENCE, INTERNAL_ISSUER, InternalSigner, InternalVerifier,
     MAX_TOKEN_BYTES, SettingsError, TokenError, TokenVerifier,
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use hmac::{Hmac, Mac};
 use secrecy::SecretString;
 use serde_json::{Value, json};
+
+use crate::common::b64;
 
 const SECRET: &str = "test-secret-test-secret-test-secret-0123456789";
 const URL: &str = "http://localhost:3000";
@@ -27,10 +28,6 @@ fn now() -> u64 {
         .duration_since(UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs()
-}
-
-fn b64(bytes: impl AsRef<[u8]>) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[derive(Clone, Copy)]

@@ -1,11 +1,12 @@
 //! Start-up migrations: the schema each backend gets, re-running them, and
 //! several replicas migrating one fresh PostgreSQL database at once.
 
-mod common;
-
 use migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
-use tasks::testing::{TestDatabase, test_database_url};
+use tasks::testing::{Backend, TestDatabase};
+
+use crate::both_backends;
+use crate::common;
 
 async fn scalar<T: sea_orm::TryGetable>(db: &DatabaseConnection, sql: &str) -> T {
     let statement = Statement::from_string(db.get_database_backend(), sql);
@@ -19,11 +20,7 @@ async fn scalar<T: sea_orm::TryGetable>(db: &DatabaseConnection, sql: &str) -> T
 
 #[tokio::test]
 async fn concurrent_start_up_on_a_fresh_postgres_database_migrates_once() -> anyhow::Result<()> {
-    let Some(admin_url) = test_database_url() else {
-        eprintln!("skipped: TEST_DATABASE_URL is not set");
-        return Ok(());
-    };
-    let fresh = TestDatabase::postgres_unmigrated(&admin_url).await?;
+    let fresh = TestDatabase::postgres_unmigrated().await?;
     // Three replicas, each with its own pool, starting together.
     let mut replicas = Vec::new();
     for _ in 0..3 {
@@ -134,12 +131,20 @@ async fn migrations_roll_back_and_reapply(db: DatabaseConnection) {
 
 #[tokio::test]
 async fn postgres_schema() -> anyhow::Result<()> {
-    common::on_postgres(postgres_schema_has_a_bigint_identity_and_the_user_index).await
+    common::on(
+        Backend::Postgres,
+        postgres_schema_has_a_bigint_identity_and_the_user_index,
+    )
+    .await
 }
 
 #[tokio::test]
 async fn sqlite_schema() -> anyhow::Result<()> {
-    common::on_sqlite(sqlite_schema_has_an_autoincrement_key_and_the_user_index).await
+    common::on(
+        Backend::Sqlite,
+        sqlite_schema_has_an_autoincrement_key_and_the_user_index,
+    )
+    .await
 }
 
 both_backends!(migrations_roll_back_and_reapply);

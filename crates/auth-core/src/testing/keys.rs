@@ -1,0 +1,134 @@
+//! Fixed test keys (from `testdata/`, never used outside tests) that sign
+//! tokens the way Better Auth does, and the claims it puts in them.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+
+/// A private test key and the public JWK Better Auth would publish for it.
+#[derive(Clone)]
+pub struct TestKey {
+    pub kid: String,
+    pub alg: Algorithm,
+    encoding: EncodingKey,
+    jwk: Value,
+}
+
+fn der(pem: &str) -> Vec<u8> {
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    STANDARD.decode(body).expect("test PEM is base64")
+}
+
+impl TestKey {
+    fn new(kid: &str, alg: Algorithm, encoding: EncodingKey) -> Self {
+        let jwk = Jwk::from_encoding_key(&encoding, alg).expect("public JWK of a test key");
+        let mut jwk = serde_json::to_value(jwk).expect("JWK as JSON");
+        let object = jwk.as_object_mut().expect("JWK is an object");
+        object.retain(|_, v| !v.is_null());
+        // As Better Auth publishes them: `alg` and `kid`, no `use`.
+        object.insert("alg".into(), json!(format!("{alg:?}")));
+        object.insert("kid".into(), json!(kid));
+        object.remove("use");
+        Self {
+            kid: kid.to_owned(),
+            alg,
+            encoding,
+            jwk,
+        }
+    }
+
+    /// Ed25519 (EdDSA, Better Auth's default), first key.
+    pub fn ed25519_a(kid: &str) -> Self {
+        let der = der(include_str!("../../testdata/ed25519-a.pem"));
+        Self::new(kid, Algorithm::EdDSA, EncodingKey::from_ed_der(&der))
+    }
+
+    /// Ed25519, a second key (for rotation).
+    pub fn ed25519_b(kid: &str) -> Self {
+        let der = der(include_str!("../../testdata/ed25519-b.pem"));
+        Self::new(kid, Algorithm::EdDSA, EncodingKey::from_ed_der(&der))
+    }
+
+    /// P-256 (ES256).
+    pub fn p256(kid: &str) -> Self {
+        let der = der(include_str!("../../testdata/p256.pem"));
+        Self::new(kid, Algorithm::ES256, EncodingKey::from_ec_der(&der))
+    }
+
+    /// RSA 2048 for RS256.
+    pub fn rs256(kid: &str) -> Self {
+        let der = der(include_str!("../../testdata/rsa-rs256.pem"));
+        Self::new(kid, Algorithm::RS256, EncodingKey::from_rsa_der(&der))
+    }
+
+    /// Another RSA 2048 key, for PS256.
+    pub fn ps256(kid: &str) -> Self {
+        let der = der(include_str!("../../testdata/rsa-ps256.pem"));
+        Self::new(kid, Algorithm::PS256, EncodingKey::from_rsa_der(&der))
+    }
+
+    /// One key of each algorithm the backend verifies: EdDSA, ES256, RS256
+    /// and PS256 (kids `ed`, `es`, `rs`, `ps`).
+    pub fn one_of_each() -> [Self; 4] {
+        [
+            Self::ed25519_a("ed"),
+            Self::p256("es"),
+            Self::rs256("rs"),
+            Self::ps256("ps"),
+        ]
+    }
+
+    /// The public JWK, as published.
+    pub fn jwk(&self) -> Value {
+        self.jwk.clone()
+    }
+
+    /// A token with header `{"alg", "kid"}` (as Better Auth's) and these claims.
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut header = Header::new(self.alg);
+        header.typ = None;
+        header.kid = Some(self.kid.clone());
+        self.sign_with_header(&header, claims)
+    }
+
+    /// A token with any header, signed with this key.
+    pub fn sign_with_header(&self, header: &Header, claims: &Value) -> String {
+        jsonwebtoken::encode(header, claims, &self.encoding).expect("sign with a test key")
+    }
+}
+
+/// A P-521 (ES512) public JWK with kid `es512-key`: Better Auth can publish
+/// one, jsonwebtoken cannot verify it.
+pub fn es512_jwk() -> Value {
+    serde_json::from_str(include_str!("../../testdata/p521-public.jwk.json"))
+        .expect("ES512 test JWK")
+}
+
+/// A token with this header and these claims and `signature_len` junk
+/// bytes as its signature: for refusals decided before any signature check
+/// (an unknown `kid`, an unsupported key, a forbidden header).
+pub fn unsigned_token(header: &Value, claims: &Value, signature_len: usize) -> String {
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(header.to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(vec![7u8; signature_len])
+    )
+}
+
+/// A JWKS document of these keys.
+pub fn jwks_document(keys: &[Value]) -> String {
+    json!({ "keys": keys }).to_string()
+}
+
+/// The claims Better Auth puts in a token for `sub`, valid now, for `url`.
+pub fn claims(sub: &str, url: &str) -> Value {
+    let now = jsonwebtoken::get_current_timestamp();
+    json!({
+        "sub": sub, "iss": url, "aud": url, "iat": now, "exp": now + 900,
+        "id": sub, "email": format!("{sub}@example.com"), "name": sub,
+        "emailVerified": false, "image": null,
+    })
+}

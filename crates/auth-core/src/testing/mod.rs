@@ -1,0 +1,18 @@
+//! Test support (feature `test-support`), shared by every crate's tests:
+//! fixed test keys and a JWKS server that counts its fetches, the one
+//! helper that starts a service on port 0 with a stop handle, waits on
+//! observable events instead of sleeps, and `TEST_LOG=1` logs.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod jwks_server;
+mod keys;
+mod log;
+mod server;
+mod wait;
+
+pub use jwks_server::JwksServer;
+pub use keys::{TestKey, claims, es512_jwk, jwks_document, unsigned_token};
+pub use log::{init_test_log, test_log_layer};
+pub use server::{Shutdown, TestServer, unused_addr};
+pub use wait::{PATIENCE, eventually};

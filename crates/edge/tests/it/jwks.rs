@@ -1,0 +1,191 @@
+//! The edge in JWKS mode (`AUTH_JWT_MODE=jwks`, no `BETTER_AUTH_SECRET`),
+//! verifying in-process and through auth-verify: a test JWKS endpoint on
+//! 127.0.0.1 plays Better Auth's `/api/auth/jwks`.
+
+use auth_core::AuthSettings;
+use auth_core::testing::{JwksServer, TestKey, claims, es512_jwk, eventually, unsigned_token};
+use serde_json::{Value, json};
+
+use crate::common::{Client, Stack, Verify};
+
+/// `$scenario::local` and `$scenario::remote`: the edge verifying in-process
+/// and through auth-verify.
+macro_rules! local_and_remote {
+    ($scenario:ident) => {
+        mod $scenario {
+            use crate::common::Verify;
+
+            #[tokio::test]
+            async fn local() {
+                super::$scenario(Verify::Local).await;
+            }
+
+            #[tokio::test]
+            async fn remote() {
+                super::$scenario(Verify::Remote).await;
+            }
+        }
+    };
+}
+
+/// tasks on SQLite, the edge (and auth-verify) in JWKS mode for `web`,
+/// with a 1 s refetch cooldown.
+async fn start(web: &str, verify: Verify) -> Stack {
+    let mut auth = AuthSettings::jwks(web);
+    auth.auth_jwks_refetch_cooldown_secs = 1;
+    Stack::builder().auth(auth).verify(verify).start().await
+}
+
+/// `alice`, sending `token`.
+fn alice(stack: &Stack, token: &str) -> Client {
+    stack.client("alice", token)
+}
+
+/// Lists `client`'s tasks expecting 401: the challenge.
+async fn unauthorized(client: &Client) -> String {
+    let reply = client.get(client.tasks()).reply(401).await;
+    reply.header("www-authenticate").to_owned()
+}
+
+/// A token naming a key nobody published (its signature is never reached).
+fn unknown_kid(web: &str) -> String {
+    let header = json!({"alg": "EdDSA", "kid": "nobody-published-this"});
+    unsigned_token(&header, &claims("alice", web), 64)
+}
+
+async fn every_algorithm_works_end_to_end(verify: Verify) {
+    let keys = TestKey::one_of_each();
+    let jwks: Vec<Value> = keys.iter().map(TestKey::jwk).collect();
+    let server = JwksServer::start(&jwks).await;
+    let web = server.base_url();
+    let stack = start(&web, verify).await;
+    stack.wait_ready().await;
+    for key in &keys {
+        let token = key.sign(&claims("alice", &web));
+        let alice = alice(&stack, &token);
+        alice
+            .post(alice.tasks())
+            .json(json!({ "title": "from a JWKS token" }))
+            .context(format_args!("{:?} via {verify:?}", key.alg))
+            .expect(201)
+            .await;
+    }
+    let token = keys[0].sign(&claims("alice", &web));
+    assert_eq!(alice(&stack, &token).list("").await.len(), 4);
+    // Another user's path is still forbidden.
+    let bobs = stack.client("bob", &token).tasks();
+    alice(&stack, &token).get(bobs).expect(403).await;
+    // JWKS mode holds no secret: HS256 is refused.
+    let hs = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &claims("alice", &web),
+        &jsonwebtoken::EncodingKey::from_secret(b"some-secret-some-secret-some-secret-0"),
+    )
+    .expect("sign");
+    let refused = unauthorized(&alice(&stack, &hs)).await;
+    assert!(refused.contains("HS256 is not accepted"), "{refused}");
+    // One fetch in all: in remote mode the edge holds (and fetches) no keys.
+    assert_eq!(server.fetches(), 1);
+    stack.finish().await;
+}
+
+local_and_remote!(every_algorithm_works_end_to_end);
+
+async fn readyz_waits_for_the_keys(verify: Verify) {
+    let key = TestKey::ed25519_a("late");
+    // The web app is up but publishes no keys yet.
+    let server = JwksServer::start_failing(503, "starting").await;
+    let web = server.base_url();
+    let stack = start(&web, verify).await;
+    // A second fetch means the first one has failed and been handled.
+    eventually("a failed fetch of the keys", || async {
+        (server.fetches() >= 2).then_some(())
+    })
+    .await;
+    let (status, body) = stack.readyz().await;
+    assert_eq!(status, 503, "{body}");
+    let details = body["details"].to_string();
+    match verify {
+        Verify::Local => assert!(details.contains("not loaded yet"), "{details}"),
+        Verify::Remote => assert!(details.contains("NotServing"), "{details}"),
+    }
+    // Meanwhile a request is 503 (retry later), not a 401 that would make the
+    // client throw its token away.
+    let token = key.sign(&claims("alice", &web));
+    let early = alice(&stack, &token);
+    let early = early.get(early.tasks()).reply(503).await;
+    assert!(early.headers.get("www-authenticate").is_none());
+
+    server.set_keys(&[key.jwk()]);
+    stack.wait_ready().await;
+    alice(&stack, &token).create("from a JWKS token").await;
+    assert!(server.fetches() >= 1);
+    stack.finish().await;
+}
+
+local_and_remote!(readyz_waits_for_the_keys);
+
+async fn jwks_down_after_first_fetch(verify: Verify) {
+    let key = TestKey::ed25519_a("known");
+    let mut server = JwksServer::start(&[key.jwk()]).await;
+    let web = server.base_url();
+    let stack = start(&web, verify).await;
+    stack.wait_ready().await;
+    server.stop().await;
+
+    let token = key.sign(&claims("alice", &web));
+    alice(&stack, &token).create("from a JWKS token").await;
+    // An unknown kid with the JWKS down: 401.
+    let unknown = unauthorized(&alice(&stack, &unknown_kid(&web))).await;
+    assert!(unknown.contains(r#"error="invalid_token""#), "{unknown}");
+    alice(&stack, &token).list("").await;
+    // Still ready: the last good key set stays in use.
+    let (status, body) = stack.readyz().await;
+    assert_eq!(status, 200, "{body}");
+    stack.finish().await;
+}
+
+local_and_remote!(jwks_down_after_first_fetch);
+
+#[tokio::test]
+async fn an_es512_key_is_reported_and_its_tokens_refused() {
+    let ed = TestKey::ed25519_a("ed");
+    let server = JwksServer::start(&[ed.jwk(), es512_jwk()]).await;
+    let web = server.base_url();
+    let stack = start(&web, Verify::Local).await;
+    let body = stack.wait_ready().await;
+    assert!(body["warnings"].to_string().contains("ES512"), "{body}");
+
+    let header = json!({"alg": "ES512", "kid": "es512-key"});
+    let es512 = unsigned_token(&header, &claims("alice", &web), 132);
+    let challenge = unauthorized(&alice(&stack, &es512)).await;
+    assert!(
+        challenge.contains("cannot verify") && challenge.contains("ES512"),
+        "{challenge}"
+    );
+    assert_eq!(
+        server.fetches(),
+        1,
+        "no refetch for a known, unsupported key"
+    );
+    stack.finish().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_unknown_kids_does_not_flood_the_web_app() {
+    let key = TestKey::ed25519_a("real");
+    let server = JwksServer::start(&[key.jwk()]).await;
+    let web = server.base_url();
+    // The default cooldown (30 s): far longer than this test.
+    let stack = Stack::builder()
+        .auth(AuthSettings::jwks(&web))
+        .start()
+        .await;
+    stack.wait_ready().await;
+    let token = unknown_kid(&web);
+    for _ in 0..50 {
+        unauthorized(&alice(&stack, &token)).await;
+    }
+    assert!(server.fetches() <= 2, "{} fetches", server.fetches());
+    stack.finish().await;
+}

@@ -1,0 +1,12 @@
+//! The edge's integration tests, one binary. Black-box tests start tasks
+//! (+ auth-verify) and the edge in-process on port 0 through the harness in
+//! `common`; the `external` variants run the same scenarios against an edge
+//! that is already running (`TEST_EDGE_URL`, `just test-external`).
+
+mod api;
+mod auth;
+mod common;
+mod jwks;
+mod operations;
+mod router;
+mod scaling;

@@ -1,7 +1,8 @@
 # The one entry point: `just dev` runs the stack, `just test` runs every test.
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# PostgreSQL for the tests' PostgreSQL variants; set to `skip` to run SQLite only.
+# PostgreSQL for the tests' PostgreSQL variants (each test creates and drops
+# its own database); without it they fail. `just test-sqlite` leaves them out.
 export TEST_DATABASE_URL := env_var_or_default("TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
 
 default:
@@ -121,6 +122,14 @@ test: test-rust test-web
 # Rust unit, gRPC and black-box tests (SQLite and PostgreSQL variants).
 test-rust:
     cargo nextest run --workspace --no-fail-fast
+
+# The Rust tests without the PostgreSQL variants (no database server needed).
+test-sqlite:
+    cargo nextest run --workspace --no-fail-fast -E 'not test(/postgres/)'
+
+# The edge's black-box scenarios against a running edge: TEST_EDGE_URL etc. (README, Tests).
+test-external:
+    cargo nextest run -p edge --no-fail-fast --run-ignored only -E 'test(/external::/)'
 
 # Web unit tests, Better Auth ↔ edge interop, and the browser end-to-end test
 # (Debian's chromium at /usr/bin/chromium; `apt-get install chromium`).

@@ -125,7 +125,7 @@ test-rust:
 
 # The Rust tests without the PostgreSQL variants (no database server needed).
 test-sqlite:
-    cargo nextest run --workspace --no-fail-fast -E 'not test(/postgres/)'
+    cargo nextest run --workspace --no-fail-fast -E 'not (binary(it) & test(/postgres/))'
 
 # The edge's black-box scenarios against a running edge: TEST_EDGE_URL etc. (README, Tests).
 test-external:

@@ -17,6 +17,8 @@
 //! # }
 //! ```
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 pub use auth_core::testing::TestServer;
 use auth_core::{InternalSigner, InternalVerifier};
@@ -62,6 +64,8 @@ pub struct TestDatabase {
     db: DatabaseConnection,
     url: String,
     postgres: Option<Created>,
+    /// The SQLite file of [`TestDatabase::sqlite_file`], removed at the end.
+    file: Option<PathBuf>,
 }
 
 /// A PostgreSQL database this helper created and must drop.
@@ -80,7 +84,30 @@ impl TestDatabase {
             db,
             url,
             postgres: None,
+            file: None,
         })
+    }
+
+    /// A SQLite file of its own in the temp directory (WAL mode, so that
+    /// readers never block the writer), migrated: for tests in which
+    /// several pools share one database, as separate processes would.
+    pub async fn sqlite_file() -> anyhow::Result<Self> {
+        let path =
+            std::env::temp_dir().join(format!("tasks_test_{}.db", uuid::Uuid::new_v4().simple()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let db = Self {
+            db: connect(&url, 1).await?,
+            url,
+            postgres: None,
+            file: Some(path),
+        };
+        // The journal mode is stored in the file: every later pool uses it.
+        db.db
+            .execute_unprepared("PRAGMA journal_mode = WAL")
+            .await
+            .context("could not switch the test database to WAL")?;
+        migrate(&db.db).await?;
+        Ok(db)
     }
 
     /// A fresh, migrated database on `backend`.
@@ -117,6 +144,7 @@ impl TestDatabase {
                 db,
                 url,
                 postgres: Some(postgres),
+                file: None,
             }),
             Err(err) => {
                 let _ = drop_database(&postgres).await;
@@ -135,17 +163,14 @@ impl TestDatabase {
         &self.url
     }
 
-    /// Whether this is a PostgreSQL database.
-    pub fn is_postgres(&self) -> bool {
-        self.postgres.is_some()
-    }
-
-    /// Closes the pool and drops the PostgreSQL database, if any.
+    /// Closes the pool and drops the PostgreSQL database (or removes the
+    /// SQLite file), if any.
     pub async fn cleanup(mut self) -> anyhow::Result<()> {
         self.db
             .close_by_ref()
             .await
             .context("could not close the test pool")?;
+        remove_file(self.file.take());
         match self.postgres.take() {
             Some(created) => drop_database(&created).await,
             None => Ok(()),
@@ -157,6 +182,7 @@ impl TestDatabase {
 /// PostgreSQL database (on a thread of its own: `Drop` cannot await).
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        remove_file(self.file.take());
         let Some(created) = self.postgres.take() else {
             return;
         };
@@ -169,6 +195,17 @@ impl Drop for TestDatabase {
         .join();
         if !matches!(dropped, Ok(Ok(()))) {
             eprintln!("could not drop a test database");
+        }
+    }
+}
+
+/// Removes a SQLite test file and its WAL companions.
+fn remove_file(path: Option<PathBuf>) {
+    if let Some(path) = path {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.clone().into_os_string();
+            name.push(suffix);
+            let _ = std::fs::remove_file(name);
         }
     }
 }

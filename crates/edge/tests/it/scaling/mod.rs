@@ -2,28 +2,23 @@
 //! auth-verify), three tasks replicas on one database, and `TASKS_URL`
 //! listing the three. Load spreads over every replica; stopping one loses no
 //! acknowledged write and fails no read; a replica that comes back is used
-//! again. On PostgreSQL each replica has its own pool, as separate processes
-//! would; on SQLite they share the test's pool.
+//! again. Each replica has a pool of its own, as a separate process would,
+//! on PostgreSQL or on one SQLite file.
+
+mod replica;
 
 use std::collections::BTreeMap;
-use std::fmt::Debug;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use auth_core::testing::{eventually, test_log_layer};
-use proto::tasks::tasks_server::SERVICE_NAME;
+use auth_core::testing::eventually;
 use reqwest::StatusCode;
-use sea_orm::DatabaseConnection;
 use serde_json::{Value, json};
-use tasks::testing::{Backend, TEST_INTERNAL_SECRET, TestDatabase};
-use tokio::sync::oneshot;
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id};
-use tracing_subscriber::Layer;
-use tracing_subscriber::layer::{Context, SubscriberExt};
+use tasks::testing::{Backend, TestDatabase};
 
 use crate::common::{Client, Stack, Verify};
+use replica::Replica;
 
 mod load_spreads_over_three_replicas_and_survives_one_stopping {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,123 +29,6 @@ mod load_spreads_over_three_replicas_and_survives_one_stopping {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn postgres() {
         super::load_spreads_and_survives_one_stopping(tasks::testing::Backend::Postgres).await;
-    }
-}
-
-/// Counts the Tasks calls a replica receives, from the `grpc` span its
-/// trace hook opens for each call (health checks are not counted).
-struct CountTasksCalls(Arc<AtomicUsize>);
-
-impl<S: tracing::Subscriber> Layer<S> for CountTasksCalls {
-    fn on_new_span(&self, attrs: &Attributes<'_>, _id: &Id, _ctx: Context<'_, S>) {
-        if attrs.metadata().name() != "grpc" {
-            return;
-        }
-        let mut method = MethodField(None);
-        attrs.record(&mut method);
-        let tasks_call = format!("/{SERVICE_NAME}/");
-        if method.0.is_some_and(|path| path.starts_with(&tasks_call)) {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-    }
-}
-
-/// The `method` field of a span.
-struct MethodField(Option<String>);
-
-impl Visit for MethodField {
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        if field.name() == "method" {
-            self.0 = Some(format!("{value:?}"));
-        }
-    }
-}
-
-/// A tasks replica: the real `tasks::serve` (through
-/// `tasks::testing::spawn_on`) on a runtime and thread of its own, so that
-/// its spans, and only its spans, reach its call counter.
-struct Replica {
-    addr: SocketAddr,
-    calls: Arc<AtomicUsize>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Replica {
-    /// Starts on `addr` (port 0 for a new one); serving when this returns.
-    async fn start(db: &TestDatabase, addr: SocketAddr) -> Self {
-        let listener = std::net::TcpListener::bind(addr).expect("bind");
-        listener.set_nonblocking(true).expect("non-blocking");
-        let addr = listener.local_addr().expect("addr");
-        // PostgreSQL: a pool of its own, opened on its own runtime.
-        let own_pool = db.is_postgres().then(|| db.url().to_owned());
-        let shared = db.conn().clone();
-        let calls = Arc::new(AtomicUsize::new(0));
-        let counter = CountTasksCalls(Arc::clone(&calls));
-        let (serving, is_serving) = oneshot::channel::<()>();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let subscriber = tracing_subscriber::registry()
-                .with(counter)
-                .with(test_log_layer());
-            let _default = tracing::subscriber::set_default(subscriber);
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            runtime.block_on(async move {
-                let db: DatabaseConnection = match &own_pool {
-                    Some(url) => tasks::connect(url, 5).await?,
-                    None => shared,
-                };
-                let listener = tokio::net::TcpListener::from_std(listener)?;
-                let server = tasks::testing::spawn_on(listener, db.clone(), TEST_INTERNAL_SECRET)?;
-                let _ = serving.send(());
-                let _ = stopped.await;
-                server.shutdown().await?;
-                if own_pool.is_some() {
-                    db.close().await?;
-                }
-                Ok(())
-            })
-        });
-        is_serving.await.expect("the replica started");
-        Self {
-            addr,
-            calls,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn calls(&self) -> usize {
-        self.calls.load(Ordering::SeqCst)
-    }
-
-    /// Stops accepting, lets calls in flight finish, and waits for that.
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let joined = tokio::task::spawn_blocking(move || thread.join())
-                .await
-                .expect("join");
-            joined
-                .expect("the replica's thread panicked")
-                .expect("the replica stopped cleanly");
-        }
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
     }
 }
 
@@ -233,7 +111,12 @@ fn calls(replicas: &[Replica]) -> Vec<usize> {
 }
 
 async fn load_spreads_and_survives_one_stopping(backend: Backend) {
-    let db = TestDatabase::new(backend).await.expect("database");
+    replica::count_calls();
+    let db = match backend {
+        Backend::Sqlite => TestDatabase::sqlite_file().await,
+        Backend::Postgres => TestDatabase::postgres().await,
+    }
+    .expect("database");
     let unbound: SocketAddr = "127.0.0.1:0".parse().expect("address");
     let mut replicas = Vec::new();
     for _ in 0..3 {

@@ -40,7 +40,7 @@ pub enum Backend {
 
 /// What a PostgreSQL test says when it cannot run: it fails, never passes
 /// without having run.
-const NO_POSTGRES: &str = "TEST_DATABASE_URL is not set, so this PostgreSQL test cannot run. \
+const NO_POSTGRES: &str = "TEST_DATABASE_URL is not set to a postgres:// URL, so this PostgreSQL test cannot run. \
     Set it to an admin URL such as postgres://postgres@127.0.0.1:5432/test (`just test` does), \
     or run the SQLite tests only with `just test-sqlite`.";
 
@@ -49,8 +49,9 @@ const NO_POSTGRES: &str = "TEST_DATABASE_URL is not set, so this PostgreSQL test
 /// creates (and drops) its own database.
 ///
 /// # Panics
-/// When it is unset or empty, with a message that says what to do: a
-/// PostgreSQL test that did not run must not report "ok".
+/// When it is unset or not a `postgres://` URL (the old `skip` included),
+/// with a message that says what to do: a PostgreSQL test that did not run
+/// must not report "ok".
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .ok()

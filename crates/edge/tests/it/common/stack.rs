@@ -7,6 +7,7 @@ use auth_core::AuthSettings;
 use auth_core::testing::{TestServer, eventually};
 use edge::{AppState, Settings};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use tasks::testing::{Backend, TEST_INTERNAL_SECRET, TestDatabase};
 
@@ -114,10 +115,11 @@ impl StackBuilder {
         Stack {
             base: edge.url(),
             web_url: self.auth.better_auth_url.clone(),
-            secret: self.auth.better_auth_secret.as_ref().map(|secret| {
-                use secrecy::ExposeSecret;
-                secret.expose_secret().to_owned()
-            }),
+            secret: self
+                .auth
+                .better_auth_secret
+                .as_ref()
+                .map(|secret| secret.expose_secret().to_owned()),
             run: run_id(),
             edge: Some(edge),
             auth_verify,

@@ -6,6 +6,12 @@
 import type { BetterAuthOptions } from "better-auth";
 import { jwt, type JWSAlgorithms } from "better-auth/plugins";
 import { SignJWT, type JWTPayload } from "jose";
+import { DISABLED_AUTH_PATHS } from "./auth/endpoints";
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordPolicy } from "./auth/password-policy";
+import { signInThrottle } from "./auth/sign-in-throttle";
+import { signUpPrivacy } from "./auth/sign-up-privacy";
+import { userFields } from "./auth/user-fields";
+import { ConfigError } from "./config-error";
 
 export type JwtMode = "hs256" | "jwks" | "both";
 
@@ -24,6 +30,14 @@ export interface AuthSettings {
   database: BetterAuthOptions["database"];
   /** Better Auth's own key pairs (`jwks` mode only); see {@link JwksSettings}. */
   jwks?: JwksSettings;
+  /**
+   * The request header holding the client's address chain, written by the
+   * client-address hook (src/lib/auth/client-address.ts). Unset (tests, the
+   * migration script): Better Auth's default (`x-forwarded-for`).
+   */
+  clientAddressHeader?: string;
+  /** AUTH_TRUSTED_PROXIES: the reverse proxies whose forwarded addresses count. */
+  trustedProxies?: string[];
 }
 
 /**
@@ -72,9 +86,7 @@ export function parseSeconds(name: string, value: string | undefined, min: numbe
   return n;
 }
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
+export { ConfigError };
 
 export function parseJwtMode(value: string | undefined): JwtMode {
   const mode = (value ?? "hs256").trim().toLowerCase();
@@ -109,10 +121,14 @@ export function normalizeBaseURL(value: string): string {
   return url.origin;
 }
 
-/** The small token payload: `sub`, `iat`, `exp`, `iss`, `aud` are added by the plugin. */
-export function tokenPayload(user: { id: string; email: string; name: string }) {
-  return { id: user.id, email: user.email, name: user.name };
-}
+/**
+ * The jwt plugin's `definePayload`: the token's own claims, beyond the `sub`,
+ * `iat`, `exp`, `iss` and `aud` the plugin adds. None: the edge needs only
+ * `sub`, and the name and e-mail stay out (a long name once made a token the
+ * edge refused as too large). A claim is added here from the argument the
+ * plugin passes, `{ user, session }` (e.g. `({ session }) => ({ sid: session.id })`).
+ */
+export const tokenPayload = (): Record<string, unknown> => ({});
 
 /**
  * HS256 signer for the jwt plugin's documented `jwt.sign` hook. The plugin has
@@ -131,7 +147,7 @@ export function jwtPlugin(settings: Pick<AuthSettings, "secret" | "baseURL" | "m
     issuer: settings.baseURL,
     audience: settings.baseURL,
     expirationTime: "15m", // = TOKEN_LIFETIME_SECONDS
-    definePayload: ({ user }: { user: { id: string; email: string; name: string } }) => tokenPayload(user),
+    definePayload: tokenPayload,
   };
   if (settings.mode === "jwks") {
     // Better Auth's own asymmetric keys (EdDSA / Ed25519 by default), published
@@ -169,11 +185,28 @@ export function createAuthOptions(settings: AuthSettings) {
     emailAndPassword: {
       enabled: true,
       requireEmailVerification: false,
-      autoSignIn: true,
-      minPasswordLength: 8,
-      maxPasswordLength: 128,
+      autoSignIn: true, // instant sign-up: see src/lib/auth/sign-up-privacy.ts for what that reveals
+      minPasswordLength: PASSWORD_MIN_LENGTH,
+      maxPasswordLength: PASSWORD_MAX_LENGTH,
+    },
+    // Only the endpoints the app uses (src/lib/auth/endpoints.ts).
+    disabledPaths: DISABLED_AUTH_PATHS,
+    // Better Auth's per-address limits (production only, its defaults: sign-in
+    // and sign-up 3 per 10 s, the rest 100 per 10 s), counted in the database
+    // (table `rateLimit`) so restarts and replicas share them.
+    rateLimit: { storage: "database" },
+    advanced: {
+      ipAddress: settings.clientAddressHeader
+        ? { ipAddressHeaders: [settings.clientAddressHeader], trustedProxies: settings.trustedProxies ?? [] }
+        : { trustedProxies: settings.trustedProxies ?? [] },
     },
     telemetry: { enabled: false },
-    plugins: [jwtPlugin({ secret, baseURL, mode: settings.mode, jwks: settings.jwks })],
+    plugins: [
+      jwtPlugin({ secret, baseURL, mode: settings.mode, jwks: settings.jwks }),
+      userFields(),
+      passwordPolicy(),
+      signUpPrivacy(),
+      signInThrottle({ secret }),
+    ],
   } satisfies BetterAuthOptions;
 }

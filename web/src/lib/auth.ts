@@ -13,6 +13,7 @@ import {
   parseSeconds,
   type JwksSettings,
 } from "./auth-options";
+import { installClientAddressHook, parseTrustedProxies } from "./auth/client-address";
 import { databaseFromEnv } from "./database";
 import { DEFAULT_BASE_URL, runtimeEnv } from "./env";
 
@@ -20,7 +21,8 @@ export function authSettingsFromEnv() {
   const mode = parseJwtMode(runtimeEnv("AUTH_JWT_MODE"));
   const secret = checkSecret(runtimeEnv("BETTER_AUTH_SECRET"), mode);
   const baseURL = normalizeBaseURL(runtimeEnv("BETTER_AUTH_URL") ?? DEFAULT_BASE_URL);
-  return { mode, secret, baseURL, jwks: jwksSettingsFromEnv() };
+  const trustedProxies = parseTrustedProxies(runtimeEnv("AUTH_TRUSTED_PROXIES"));
+  return { mode, secret, baseURL, trustedProxies, jwks: jwksSettingsFromEnv() };
 }
 
 /**
@@ -39,7 +41,10 @@ export function jwksSettingsFromEnv(): JwksSettings {
 function build() {
   const settings = authSettingsFromEnv();
   const db = databaseFromEnv();
-  return betterAuth(createAuthOptions({ ...settings, database: db.database }));
+  // Installed at server start by instrumentation-node.ts; this call only
+  // returns its header (or installs it, should the server have skipped that).
+  const clientAddressHeader = installClientAddressHook(settings.trustedProxies);
+  return betterAuth(createAuthOptions({ ...settings, clientAddressHeader, database: db.database }));
 }
 
 export type Auth = ReturnType<typeof build>;

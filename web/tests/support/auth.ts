@@ -13,7 +13,15 @@ import { createAuthOptions, type JwksSettings, type JwtMode } from "@/lib/auth-o
 import { openSqlite } from "@/lib/database";
 
 export function memoryDb() {
-  return memoryAdapter({ user: [], session: [], account: [], verification: [], jwks: [] });
+  return memoryAdapter({
+    user: [],
+    session: [],
+    account: [],
+    verification: [],
+    jwks: [],
+    rateLimit: [],
+    signInThrottle: [],
+  });
 }
 
 export function makeAuth(opts: {

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { authClient } from "@/lib/auth-client";
+import { NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_RULE_TEXT } from "@/lib/auth/input-rules";
 
 type Mode = "sign-in" | "sign-up";
 
@@ -60,7 +61,7 @@ export default function AuthForm({ mode, notice }: { mode: Mode; notice?: string
               name="name"
               autoComplete="name"
               required
-              maxLength={100}
+              maxLength={NAME_MAX_LENGTH}
               value={name}
               onChange={(e) => setName(e.target.value)}
             />
@@ -84,12 +85,17 @@ export default function AuthForm({ mode, notice }: { mode: Mode; notice?: string
             type="password"
             autoComplete={signUp ? "new-password" : "current-password"}
             required
-            minLength={8}
-            maxLength={128}
+            minLength={signUp ? PASSWORD_MIN_LENGTH : undefined}
+            maxLength={PASSWORD_MAX_LENGTH}
+            aria-describedby={signUp ? "password-rule" : undefined}
             value={password}
             onChange={(e) => setPassword(e.target.value)}
           />
-          {signUp && <span className="hint">At least 8 characters.</span>}
+          {signUp && (
+            <span className="hint" id="password-rule">
+              {PASSWORD_RULE_TEXT}
+            </span>
+          )}
         </label>
         <button type="submit" className="primary" disabled={pending}>
           {pending ? (signUp ? "Creating account…" : "Signing in…") : signUp ? "Sign up" : "Sign in"}
@@ -114,9 +120,7 @@ function describeAuthError(error: { status?: number; message?: string; code?: st
   if (error.code === "INVALID_EMAIL_OR_PASSWORD" || (!signUp && error.status === 401)) {
     return "Wrong email or password.";
   }
-  if (error.code === "USER_ALREADY_EXISTS" || error.code === "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL") {
-    return "An account with this email already exists. Sign in instead.";
-  }
+  if (error.code === "TOO_MANY_FAILED_SIGN_INS" && error.message) return error.message;
   if (error.status === 429) return "Too many attempts. Wait a moment and try again.";
   return error.message || `Something went wrong (HTTP ${error.status ?? "?"}).`;
 }

@@ -1,9 +1,10 @@
 "use client";
 
 /** The Todo page: who is signed in, sign-out, the add form, the filters and the list. */
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { TodoApi, TokenCache } from "@/lib/api-client";
 import { authClient, betterAuthTokenSource } from "@/lib/auth-client";
+import { announceSignOut, onSignOutElsewhere } from "@/lib/sign-out-broadcast";
 import { useTasks } from "@/hooks/useTasks";
 import ErrorBanner from "./ErrorBanner";
 import NewTaskForm from "./NewTaskForm";
@@ -22,12 +23,24 @@ export default function TodoApp({ apiUrl, user }: { apiUrl: string; user: User }
   const list = useTasks(api);
   const [signingOut, setSigningOut] = useState(false);
 
+  // Signed out in another tab: drop the token and leave, like this tab's own sign-out.
+  useEffect(
+    () =>
+      onSignOutElsewhere(() => {
+        tokens.invalidate();
+        // eslint-disable-next-line @next/next/no-location-assign-relative-destination
+        window.location.assign("/sign-in?signedOut=1");
+      }),
+    [tokens],
+  );
+
   async function onSignOut() {
     setSigningOut(true);
     tokens.invalidate();
     try {
       await authClient.signOut();
     } finally {
+      announceSignOut();
       // A full navigation: nothing of this page's state survives.
       // eslint-disable-next-line @next/next/no-location-assign-relative-destination
       window.location.assign("/sign-in?signedOut=1");

@@ -28,12 +28,27 @@ export default defineConfig({
       {
         resolve: { alias },
         test: {
+          // Requests against the production build (`next start`).
+          name: "web",
+          include: ["tests/web/**/*.test.ts"],
+          environment: "node",
+          // `next build` when no up-to-date build exists, once for all files.
+          globalSetup: ["tests/support/build-setup.ts"],
+          // Each file starts its own `next start` processes: one file at a time on this 2-core machine.
+          poolOptions: { forks: { singleFork: true } },
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        resolve: { alias },
+        test: {
           name: "e2e",
           include: ["tests/e2e/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["tests/support/build-setup.ts"],
           testTimeout: 120_000,
-          // Includes `next build` when no up-to-date build exists.
-          hookTimeout: 480_000,
+          hookTimeout: 120_000,
         },
       },
     ],

@@ -11,17 +11,24 @@
  * it starts no process and builds nothing: the scenario runs once against
  * that web app, and the edge is the one the page itself calls.
  *
+ * Every page runs under the app's Content-Security-Policy: each mode ends by
+ * checking that nothing the scenario did broke it (no `securitypolicyviolation`
+ * event, no CSP console error), and that another page cannot frame the app.
+ *
  * Env: EDGE_BIN, TASKS_BIN (Rust binaries), CHROMIUM_PATH (default
  * /usr/bin/chromium), E2E_REBUILD=1 to force `next build` (otherwise an
- * existing build newer than the sources is reused), E2E_WEB_URL.
+ * existing build newer than the sources is reused; the project's globalSetup
+ * builds), E2E_WEB_URL.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { decodeProtectedHeader } from "jose";
 import { Services, WEB_DIR, binPath, freePort, newSecret, startBackend } from "../support/services";
+import { migrate, startWeb, webEnv } from "../support/web";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -33,8 +40,6 @@ const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-const NEXT_BIN = join(WEB_DIR, "node_modules/next/dist/bin/next");
-const TSX_BIN = join(WEB_DIR, "node_modules/tsx/dist/cli.mjs");
 const RESULTS = join(WEB_DIR, "test-results");
 
 /** An already running web app to test instead of starting one (no trailing slash). */
@@ -46,28 +51,9 @@ const MODES: Mode[] = EXTERNAL_WEB ? ["external"] : ["hs256", "jwks"];
 
 let browser: Browser | undefined;
 
-function newestMtime(path: string): number {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...readdirSync(path).map((f) => newestMtime(join(path, f))));
-}
-
-function buildIsFresh(): boolean {
-  if (process.env.E2E_REBUILD === "1") return false;
-  const buildId = join(WEB_DIR, ".next/BUILD_ID");
-  if (!existsSync(buildId)) return false;
-  const sources = ["src", "public", "next.config.ts", "package-lock.json", "tsconfig.json"].map((p) =>
-    newestMtime(join(WEB_DIR, p)),
-  );
-  return statSync(buildId).mtimeMs > Math.max(...sources);
-}
-
-const builder = new Services("todo-e2e-build-");
-let buildFailed = false;
-
-// One production build and one browser for both modes: AUTH_JWT_MODE is read
-// by the server at run time, so the same build serves either.
+// One browser for both modes (the production build comes from the project's
+// globalSetup; AUTH_JWT_MODE is read by the server at run time, so the same
+// build serves either).
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium, or set CHROMIUM_PATH.`);
@@ -76,26 +62,11 @@ beforeAll(async () => {
     binPath("EDGE_BIN", "edge"); // fail fast and clearly when the Rust binaries are missing
     binPath("TASKS_BIN", "tasks");
   }
-  if (!EXTERNAL_WEB && !buildIsFresh()) {
-    try {
-      await builder.run(
-        "next-build",
-        process.execPath,
-        [NEXT_BIN, "build"],
-        { NEXT_TELEMETRY_DISABLED: "1", NODE_ENV: "production" },
-        420_000,
-      );
-    } catch (err) {
-      buildFailed = true;
-      throw err;
-    }
-  }
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 });
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
-  await builder.stop({ failed: buildFailed });
 });
 
 describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
@@ -132,22 +103,14 @@ describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
       extraEdgeEnv: { AUTH_JWKS_REFETCH_COOLDOWN_SECS: "1" },
     });
 
-    const webEnv = {
-      NEXT_TELEMETRY_DISABLED: "1",
-      NODE_ENV: "production",
+    const env = webEnv(join(services.dir, "auth.sqlite"), {
       BETTER_AUTH_SECRET: secret, // the web always needs it (sessions; key encryption in JWKS mode)
       BETTER_AUTH_URL: web,
       AUTH_JWT_MODE: mode,
-      AUTH_JWKS_ALG: undefined,
-      AUTH_JWKS_ROTATION_SECS: undefined,
-      AUTH_JWKS_GRACE_SECS: undefined,
-      DATABASE_URL: undefined,
-      AUTH_SQLITE_PATH: join(services.dir, "auth.sqlite"),
       NEXT_PUBLIC_API_URL: edge,
-    };
-    await services.run("migrate", process.execPath, [TSX_BIN, "scripts/migrate.ts"], webEnv, 60_000);
-    services.start("web", process.execPath, [NEXT_BIN, "start", "-p", String(webPort)], webEnv);
-    await services.waitForHttp("web", `${web}/sign-in`, { timeoutMs: 60_000 });
+    });
+    await migrate(services, env);
+    await startWeb(services, env, { port: webPort });
     await services.waitForHttp("edge", `${edge}/readyz`, { timeoutMs: 30_000 });
   });
 
@@ -158,12 +121,35 @@ describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
     }
   });
 
+  /** Everything a page reported against the CSP, in any context of this mode. */
+  const cspViolations: string[] = [];
+
+  /**
+   * A browser context whose pages report every CSP violation (the
+   * `securitypolicyviolation` event, through a binding that survives
+   * navigations) to {@link cspViolations}.
+   */
+  async function newContext(): Promise<BrowserContext> {
+    const ctx = await browser!.newContext();
+    await ctx.exposeBinding("__reportCspViolation", ({ page }, violation: string) => {
+      cspViolations.push(`${page.url()}: ${violation}`);
+    });
+    await ctx.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) => {
+        const report = (window as unknown as { __reportCspViolation: (v: string) => void }).__reportCspViolation;
+        report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile}:${e.lineNumber})`);
+      });
+    });
+    return ctx;
+  }
+
   async function newPage(ctx: BrowserContext, who: string): Promise<Page> {
     const page = await ctx.newPage();
     page.setDefaultTimeout(15_000);
     page.on("pageerror", (err) => pageErrors.push(`[${who}] ${err.message}`));
     page.on("console", (msg) => {
       if (msg.type() === "error") pageErrors.push(`[${who}] console: ${msg.text()}`);
+      if (/Content Security Policy/i.test(msg.text())) cspViolations.push(`[${who}] console: ${msg.text()}`);
     });
     return page;
   }
@@ -242,7 +228,7 @@ describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
   let userA = "";
 
   it("user A signs up and manages tasks; the state survives a reload", async () => {
-    ctxA = await browser!.newContext();
+    ctxA = await newContext();
     pageA = await newPage(ctxA, "A");
     await signUp(pageA, "Alice", uniqueEmail("alice"), "alice-password-1");
     await pageA.getByTestId("empty").waitFor();
@@ -300,7 +286,7 @@ describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
   });
 
   it("user B sees none of A's tasks and cannot reach A's path; errors show the edge's detail; an expired session goes back to sign-in", async () => {
-    const ctxB = await browser!.newContext();
+    const ctxB = await newContext();
     try {
       const pageB = await newPage(ctxB, "B");
       await signUp(pageB, "Bob", uniqueEmail("bob"), "bob-password-1");
@@ -364,7 +350,7 @@ describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
   });
 
   it("pages through more tasks than the edge sends at once: the first 100, then the rest on demand", async () => {
-    const ctxC = await browser!.newContext();
+    const ctxC = await newContext();
     try {
       const pageC = await newPage(ctxC, "C");
       await signUp(pageC, "Carol", uniqueEmail("carol"), "carol-password-1");
@@ -416,16 +402,84 @@ describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
     }
   });
 
-  it("after sign-out the page shows no tasks and the old session is refused", async () => {
+  it("every page works under the CSP: its scripts run, the password rule shows", async () => {
+    const ctx = await newContext();
+    try {
+      const page = await newPage(ctx, "tour");
+      for (const path of ["/sign-in", "/sign-in?expired=1", "/sign-in?signedOut=1", "/sign-up", "/no-such-page"]) {
+        const res = await page.goto(web + path);
+        expect(res?.headers()["content-security-policy"], path).toContain("frame-ancestors 'none'");
+        await page.locator("h1").first().waitFor();
+      }
+      // The forms are handled by the page's own scripts (were they refused, the
+      // browser would submit the form itself and show no message).
+      await page.goto(`${web}/sign-in`);
+      await page.getByLabel("Email").fill(uniqueEmail("nobody"));
+      await page.getByLabel("Password").fill("not-the-password-1");
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByText("Wrong email or password.").waitFor();
+
+      // The password rule is stated where the password is chosen (no sign-up
+      // here: Better Auth allows 3 per 10 s from one address, the scenario's own).
+      await page.goto(`${web}/sign-up`);
+      const rule = page.getByText("At least 12 characters, not only spaces, and not a common password.");
+      expect(await rule.getAttribute("id")).toBe(await page.getByLabel("Password").getAttribute("aria-describedby"));
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it("no other page can frame the app (frame-ancestors 'none', X-Frame-Options DENY)", async () => {
+    // A same-site page (localhost, another port) that frames the app.
+    const framer = createServer((_req, res) => {
+      res.setHeader("content-type", "text/html");
+      res.end(
+        `<!doctype html><title>framer</title><iframe id="app" src="${web}/sign-in" width="800" height="600"></iframe>`,
+      );
+    });
+    await new Promise<void>((ok) => framer.listen(0, "127.0.0.1", ok));
+    const ctx = await browser!.newContext(); // its refused frame is expected: not counted as a violation
+    try {
+      const page = await ctx.newPage();
+      page.setDefaultTimeout(15_000);
+      const port = (framer.address() as { port: number }).port;
+      const framed = page.waitForResponse((r) => r.url().startsWith(`${web}/sign-in`));
+      await page.goto(`http://localhost:${port}/`);
+      expect((await framed).status()).toBe(200); // the app answered; the browser must not show it
+      const frame = page.frames().find((f) => f !== page.mainFrame());
+      expect(frame, "the iframe").toBeTruthy();
+      await expect
+        .poll(async () => frame!.evaluate(() => document.body?.innerText ?? "").catch(() => ""))
+        .not.toContain("Sign in");
+      expect(await frame!.locator("form").count()).toBe(0);
+    } finally {
+      await ctx.close();
+      await new Promise<void>((ok) => framer.close(() => ok()));
+    }
+  });
+
+  it("after sign-out in one tab, every tab leaves the Todo page and the old session is refused", async () => {
     const cookieHeader = (await ctxA.cookies(web)).map((c) => `${c.name}=${c.value}`).join("; ");
     expect(cookieHeader).toContain("session_token");
     const before = await fetch(`${web}/api/auth/token`, { headers: { cookie: cookieHeader } });
     expect(before.status).toBe(200);
 
+    // A second tab of the same user, with its own token, calling the edge.
+    const otherTab = await newPage(ctxA, "A, tab 2");
+    const loaded = otherTab.waitForResponse((r) => r.url().startsWith(`${edge}/api/`) && r.status() === 200);
+    await otherTab.goto(`${web}/`);
+    await task(otherTab, "Buy milk").waitFor();
+    await loaded;
+
     await pageA.getByRole("button", { name: "Sign out" }).click();
     await pageA.waitForURL(/\/sign-in/);
     await pageA.getByText("You have been signed out.").waitFor();
     expect(await pageA.getByTestId("task").count()).toBe(0);
+
+    // The other tab was told: it dropped its token and went to sign-in, by itself.
+    await otherTab.waitForURL(/\/sign-in\?signedOut=1/);
+    await otherTab.getByText("You have been signed out.").waitFor();
+    expect(await otherTab.getByTestId("task").count()).toBe(0);
 
     await pageA.goto(`${web}/`);
     await pageA.waitForURL(/\/sign-in/);
@@ -441,7 +495,11 @@ describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
     expect(forged.status).toBe(401);
 
     await ctxA.close();
-    // Only the failures provoked above (401s, the forced 503) may show in the console.
-    expect(pageErrors.filter((e) => !/\b(401|503)\b|Unauthorized|favicon/.test(e))).toEqual([]);
+    // Only the failures provoked above (401s, the forced 503, the page that does not exist) may show in the console.
+    expect(pageErrors.filter((e) => !/\b(401|404|503)\b|Unauthorized|favicon/.test(e))).toEqual([]);
+  });
+
+  it("nothing in this run broke the Content Security Policy", () => {
+    expect(cspViolations).toEqual([]);
   });
 });

@@ -181,6 +181,19 @@ export class Services {
     throw new Error(`${name}: ${url} not ready after ${timeoutMs} ms (${last})\n${this.tail(name)}`);
   }
 
+  /** Stops one started process (SIGTERM, then SIGKILL after 5 s), e.g. to restart it. */
+  async stopOne(name: string) {
+    const m = this.procs.find((p) => p.name === name);
+    if (!m) throw new Error(`no process named ${name}`);
+    killGroup(m.child, "SIGTERM");
+    const done = await Promise.race([
+      m.exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 5000)),
+    ]);
+    if (!done) killGroup(m.child, "SIGKILL");
+    await m.exited;
+  }
+
   /** The last lines of every process's output (for failure reports). */
   tails(lines = 30): string {
     return this.procs.map((p) => this.tail(p.name, lines)).join("\n");

@@ -33,6 +33,17 @@ export default function TodoApp({ apiUrl, user }: { apiUrl: string; user: User }
       }),
     [tokens],
   );
+  // Back from the back/forward cache, the page missed any such message: ask
+  // the server again (it sends a signed-out tab to sign-in).
+  useEffect(() => {
+    const onPageShow = (event: PageTransitionEvent) => {
+      if (!event.persisted) return;
+      tokens.invalidate();
+      window.location.reload();
+    };
+    window.addEventListener("pageshow", onPageShow);
+    return () => window.removeEventListener("pageshow", onPageShow);
+  }, [tokens]);
 
   async function onSignOut() {
     setSigningOut(true);

@@ -68,9 +68,13 @@ export async function guardAuthRequest(
     }
     const body = await readBodyUpTo(request.body, MAX_AUTH_BODY_BYTES);
     if (body === null) return withAuthHeaders(tooLarge(), path, baseURL);
+    // The body as read (a chunked one included): its length, no transfer coding.
+    const headers = new Headers(request.headers);
+    headers.delete("transfer-encoding");
+    headers.set("content-length", String(body.byteLength));
     forwarded = new Request(request.url, {
       method: request.method,
-      headers: request.headers,
+      headers,
       body: body as BodyInit,
       signal: request.signal,
     });

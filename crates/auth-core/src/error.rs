@@ -1,5 +1,6 @@
-//! Why a token was refused. The text of each variant is safe to send back in
-//! `error_description` and to log: it never contains the token or a secret.
+//! Why a token was refused, and why a setting keeps a service from
+//! starting. The text of each variant is safe to send back (tokens, in
+//! `error_description`) and to log: it never contains a token or a secret.
 
 /// A refused token, with the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,4 +52,33 @@ impl TokenError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::KeysUnavailable)
     }
+}
+
+/// A setting that keeps a service from starting; the text says what to set.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error(
+        "{0} is not set: set it to a random string of at least 32 bytes (`just secret` prints one)"
+    )]
+    MissingSecret(&'static str),
+    #[error(
+        "{name} is only {len} bytes long: set it to a random string of at least 32 bytes (`just secret` prints one)"
+    )]
+    ShortSecret { name: &'static str, len: usize },
+    #[error("AUTH_LEEWAY_SECS is {0}: set it to at most 60 seconds")]
+    LeewayTooLarge(u64),
+    #[error(
+        "BETTER_AUTH_URL is empty: set it to the web app's base URL, e.g. http://localhost:3000"
+    )]
+    MissingUrl,
+    #[error(
+        "the JWKS URL {0:?} is not usable ({1}): set BETTER_AUTH_URL, or AUTH_JWKS_URL, to an http(s) URL"
+    )]
+    InvalidJwksUrl(String, String),
+    #[error("AUTH_JWKS_REFRESH_SECS and AUTH_JWKS_REFETCH_COOLDOWN_SECS must be at least 1")]
+    JwksIntervalZero,
+    #[error("could not set up the HTTP client for the JWKS: {0}")]
+    HttpClient(String),
+    #[error("JWKS mode needs a Tokio runtime: build the verifier inside one")]
+    NoRuntime,
 }

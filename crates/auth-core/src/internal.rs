@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::jwt::{self, PinnedKey, Rules};
-use crate::settings::checked_secret;
+use crate::secret::checked_secret;
 use crate::{SettingsError, TokenError};
 
 /// The `iss` of internal credentials.

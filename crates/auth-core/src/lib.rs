@@ -2,29 +2,48 @@
 //! gives the tasks service. No HTTP or gRPC types appear in this API: the
 //! services map [`TokenError`] to their own status codes.
 //!
-//! Every rule of DESIGN.md's "Tokens" section lives here, in [`jwt`], and is
-//! applied to every token whatever key it is checked against: the HS256
-//! secret, or the keys of Better Auth's JWKS ([`Jwks`]).
+//! Every token rule (size, header, algorithm, signature, `exp`/`nbf`,
+//! `iss`/`aud`, `sub`, lifetime) lives in [`jwt`] and is applied to every
+//! token whatever key it is checked against: the internal secret, the HS256
+//! `BETTER_AUTH_SECRET`, or the keys of Better Auth's JWKS.
+//!
+//! Two halves. Always built: the rules, the claims and the internal
+//! credential ([`InternalSigner`], [`InternalVerifier`]), which is all the
+//! tasks service needs. With the `verifier` feature (the edge,
+//! auth-verify): [`TokenVerifier`] for Better Auth's tokens, its settings,
+//! and the JWKS key source, which fetches keys over HTTPS (reqwest, rustls).
 
 mod claims;
 mod error;
 mod internal;
+#[cfg(feature = "verifier")]
 mod jwk;
+#[cfg(feature = "verifier")]
 mod jwks;
 pub mod jwt;
+#[cfg(feature = "verifier")]
 mod keys;
+mod secret;
+#[cfg(feature = "verifier")]
 mod settings;
 #[cfg(feature = "test-support")]
 pub mod testing;
+#[cfg(feature = "verifier")]
 mod verifier;
 
 pub use claims::Claims;
-pub use error::TokenError;
+pub use error::{SettingsError, TokenError};
 pub use internal::{INTERNAL_AUDIENCE, INTERNAL_ISSUER, InternalSigner, InternalVerifier};
+#[cfg(feature = "verifier")]
 pub use jwk::UnsupportedKey;
+#[cfg(feature = "verifier")]
 pub use jwks::{Jwks, JwksOptions};
+#[cfg(feature = "verifier")]
 pub use keys::KeySource;
-pub use settings::{AuthSettings, JwtMode, MIN_SECRET_BYTES, SettingsError};
+pub use secret::MIN_SECRET_BYTES;
+#[cfg(feature = "verifier")]
+pub use settings::{AuthSettings, JwtMode};
+#[cfg(feature = "verifier")]
 pub use verifier::TokenVerifier;
 
 /// The largest token accepted, in bytes; longer ones are refused before any

@@ -7,10 +7,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::jwt::Rules;
-use crate::{Jwks, JwksOptions, KeySource, TokenVerifier};
-
-/// The shortest secret accepted, in bytes.
-pub const MIN_SECRET_BYTES: usize = 32;
+use crate::secret::checked_secret;
+use crate::{Jwks, JwksOptions, KeySource, SettingsError, TokenVerifier};
 /// The largest clock-skew leeway accepted, in seconds.
 pub const MAX_LEEWAY_SECS: u64 = 60;
 
@@ -149,49 +147,4 @@ impl AuthSettings {
         );
         Ok(TokenVerifier::new(keys, rules))
     }
-}
-
-/// A setting that keeps a service from starting; the text says what to set.
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error(
-        "{0} is not set: set it to a random string of at least 32 bytes (`just secret` prints one)"
-    )]
-    MissingSecret(&'static str),
-    #[error(
-        "{name} is only {len} bytes long: set it to a random string of at least 32 bytes (`just secret` prints one)"
-    )]
-    ShortSecret { name: &'static str, len: usize },
-    #[error("AUTH_LEEWAY_SECS is {0}: set it to at most 60 seconds")]
-    LeewayTooLarge(u64),
-    #[error(
-        "BETTER_AUTH_URL is empty: set it to the web app's base URL, e.g. http://localhost:3000"
-    )]
-    MissingUrl,
-    #[error(
-        "the JWKS URL {0:?} is not usable ({1}): set BETTER_AUTH_URL, or AUTH_JWKS_URL, to an http(s) URL"
-    )]
-    InvalidJwksUrl(String, String),
-    #[error("AUTH_JWKS_REFRESH_SECS and AUTH_JWKS_REFETCH_COOLDOWN_SECS must be at least 1")]
-    JwksIntervalZero,
-    #[error("could not set up the HTTP client for the JWKS: {0}")]
-    HttpClient(String),
-    #[error("JWKS mode needs a Tokio runtime: build the verifier inside one")]
-    NoRuntime,
-}
-
-/// The secret, if it is set and long enough.
-pub(crate) fn checked_secret<'a>(
-    name: &'static str,
-    secret: Option<&'a SecretString>,
-) -> Result<&'a SecretString, SettingsError> {
-    let secret = secret.ok_or(SettingsError::MissingSecret(name))?;
-    let len = secret.expose_secret().len();
-    if len == 0 {
-        return Err(SettingsError::MissingSecret(name));
-    }
-    if len < MIN_SECRET_BYTES {
-        return Err(SettingsError::ShortSecret { name, len });
-    }
-    Ok(secret)
 }

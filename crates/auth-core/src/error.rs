@@ -65,8 +65,13 @@ pub enum SettingsError {
         "{name} is only {len} bytes long: set it to a random string of at least 32 bytes (`just secret` prints one)"
     )]
     ShortSecret { name: &'static str, len: usize },
-    #[error("AUTH_LEEWAY_SECS is {0}: set it to at most 60 seconds")]
-    LeewayTooLarge(u64),
+    #[error("{name} is {value}: set it to a whole number from {min} to {max} (seconds)")]
+    OutOfRange {
+        name: &'static str,
+        value: u64,
+        min: u64,
+        max: u64,
+    },
     #[error(
         "BETTER_AUTH_URL is empty: set it to the web app's base URL, e.g. http://localhost:3000"
     )]
@@ -75,7 +80,7 @@ pub enum SettingsError {
         "the JWKS URL {0:?} is not usable ({1}): set BETTER_AUTH_URL, or AUTH_JWKS_URL, to an http(s) URL"
     )]
     InvalidJwksUrl(String, String),
-    #[error("AUTH_JWKS_REFRESH_SECS and AUTH_JWKS_REFETCH_COOLDOWN_SECS must be at least 1")]
+    #[error("the JWKS refresh interval and refetch cooldown must not be zero")]
     JwksIntervalZero,
     #[error("could not set up the HTTP client for the JWKS: {0}")]
     HttpClient(String),

@@ -54,6 +54,23 @@ impl JwksOptions {
             max_response_bytes: 256 * 1024,
         }
     }
+
+    /// Whether [`Jwks::start`] can use these options: an http(s) URL with a
+    /// host, and non-zero intervals (the settings ask for whole seconds).
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let url = reqwest::Url::parse(&self.url)
+            .map_err(|error| SettingsError::InvalidJwksUrl(self.url.clone(), error.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(SettingsError::InvalidJwksUrl(
+                self.url.clone(),
+                "it must be an http:// or https:// URL".to_owned(),
+            ));
+        }
+        if self.refetch_cooldown.is_zero() || self.refresh_interval.is_zero() {
+            return Err(SettingsError::JwksIntervalZero);
+        }
+        Ok(())
+    }
 }
 
 /// A cached, self-refreshing JWKS. Cheap to clone; the background task stops
@@ -95,18 +112,7 @@ impl Jwks {
     /// Checks the options, and starts the background task that loads and
     /// refreshes the set. Needs a Tokio runtime.
     pub fn start(options: JwksOptions) -> Result<Self, SettingsError> {
-        let url = reqwest::Url::parse(&options.url).map_err(|error| {
-            SettingsError::InvalidJwksUrl(options.url.clone(), error.to_string())
-        })?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(SettingsError::InvalidJwksUrl(
-                options.url.clone(),
-                "it must be an http:// or https:// URL".to_owned(),
-            ));
-        }
-        if options.refetch_cooldown.is_zero() || options.refresh_interval.is_zero() {
-            return Err(SettingsError::JwksIntervalZero);
-        }
+        options.check()?;
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| SettingsError::NoRuntime)?;
         let client = reqwest::Client::builder()

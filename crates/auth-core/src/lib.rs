@@ -42,7 +42,7 @@ pub use jwks::{Jwks, JwksOptions};
 pub use keys::KeySource;
 pub use secret::MIN_SECRET_BYTES;
 #[cfg(feature = "verifier")]
-pub use settings::{AuthSettings, JwtMode};
+pub use settings::{AuthConfig, AuthSettings, JwtMode};
 #[cfg(feature = "verifier")]
 pub use verifier::TokenVerifier;
 

@@ -1,6 +1,9 @@
 //! The token settings the edge and auth-verify share, read by the `config`
-//! crate from the public names in DESIGN.md, and checked once at start-up.
+//! crate from their environment variables (`BETTER_AUTH_URL` →
+//! `better_auth_url`), with their defaults stated once ([`Default`]), and
+//! checked once, by [`AuthSettings::validate`], into an [`AuthConfig`].
 
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -9,8 +12,15 @@ use serde::Deserialize;
 use crate::jwt::Rules;
 use crate::secret::checked_secret;
 use crate::{Jwks, JwksOptions, KeySource, SettingsError, TokenVerifier};
-/// The largest clock-skew leeway accepted, in seconds.
-pub const MAX_LEEWAY_SECS: u64 = 60;
+
+/// `AUTH_LEEWAY_SECS`: at most a minute of clock skew.
+const LEEWAY_SECS: RangeInclusive<u64> = 0..=60;
+/// `AUTH_MAX_TOKEN_LIFETIME_SECS`: up to a day.
+const MAX_LIFETIME_SECS: RangeInclusive<u64> = 1..=86_400;
+/// `AUTH_JWKS_REFRESH_SECS`: at least once a day.
+const JWKS_REFRESH_SECS: RangeInclusive<u64> = 1..=86_400;
+/// `AUTH_JWKS_REFETCH_COOLDOWN_SECS`: up to an hour.
+const JWKS_COOLDOWN_SECS: RangeInclusive<u64> = 1..=3_600;
 
 /// How tokens are verified (`AUTH_JWT_MODE`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -25,48 +35,61 @@ pub enum JwtMode {
     Both,
 }
 
-/// Token settings; field names are the environment variables, lower-cased.
+/// Token settings as read; field names are the environment variables,
+/// lower-cased. [`AuthSettings::validate`] checks them.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct AuthSettings {
     /// `BETTER_AUTH_SECRET`: the HS256 secret shared with the web app.
     pub better_auth_secret: Option<SecretString>,
     /// `BETTER_AUTH_URL`: the web app's base URL, the expected `iss` and `aud`.
-    #[serde(default = "default_url")]
     pub better_auth_url: String,
     /// `AUTH_JWT_MODE`.
-    #[serde(default)]
     pub auth_jwt_mode: JwtMode,
     /// `AUTH_JWKS_URL`: overrides `${BETTER_AUTH_URL}/api/auth/jwks`.
     pub auth_jwks_url: Option<String>,
     /// `AUTH_JWKS_REFRESH_SECS`: how often the JWKS is refetched in the background.
-    #[serde(default = "default_jwks_refresh")]
     pub auth_jwks_refresh_secs: u64,
     /// `AUTH_JWKS_REFETCH_COOLDOWN_SECS`: the least time between two
     /// refetches caused by tokens naming an unknown `kid`.
-    #[serde(default = "default_jwks_cooldown")]
     pub auth_jwks_refetch_cooldown_secs: u64,
-    /// `AUTH_LEEWAY_SECS`: clock-skew allowance for `exp` and `nbf` (≤ 60).
-    #[serde(default = "default_leeway")]
+    /// `AUTH_LEEWAY_SECS`: clock-skew allowance for `exp` and `nbf`.
     pub auth_leeway_secs: u64,
     /// `AUTH_MAX_TOKEN_LIFETIME_SECS`: the longest `exp - now` accepted.
-    #[serde(default = "default_max_lifetime")]
     pub auth_max_token_lifetime_secs: u64,
 }
 
-fn default_url() -> String {
-    "http://localhost:3000".to_owned()
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            better_auth_secret: None,
+            better_auth_url: "http://localhost:3000".to_owned(),
+            auth_jwt_mode: JwtMode::Hs256,
+            auth_jwks_url: None,
+            auth_jwks_refresh_secs: 300,
+            auth_jwks_refetch_cooldown_secs: 30,
+            auth_leeway_secs: 10,
+            auth_max_token_lifetime_secs: 900,
+        }
+    }
 }
-fn default_leeway() -> u64 {
-    10
+
+/// Validated token settings: what [`AuthSettings::validate`] returns, and
+/// all a [`TokenVerifier`] is built from.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    better_auth_url: String,
+    keys: Keys,
+    leeway_secs: u64,
+    max_lifetime_secs: u64,
 }
-fn default_max_lifetime() -> u64 {
-    900
-}
-fn default_jwks_refresh() -> u64 {
-    300
-}
-fn default_jwks_cooldown() -> u64 {
-    30
+
+/// The checked key settings of each mode.
+#[derive(Debug, Clone)]
+enum Keys {
+    Hs256(SecretString),
+    Jwks(JwksOptions),
+    Both(SecretString, JwksOptions),
 }
 
 impl AuthSettings {
@@ -75,12 +98,7 @@ impl AuthSettings {
         Self {
             better_auth_secret: Some(SecretString::from(secret.to_owned())),
             better_auth_url: url.to_owned(),
-            auth_jwt_mode: JwtMode::Hs256,
-            auth_jwks_url: None,
-            auth_jwks_refresh_secs: default_jwks_refresh(),
-            auth_jwks_refetch_cooldown_secs: default_jwks_cooldown(),
-            auth_leeway_secs: default_leeway(),
-            auth_max_token_lifetime_secs: default_max_lifetime(),
+            ..Self::default()
         }
     }
 
@@ -88,9 +106,9 @@ impl AuthSettings {
     /// default; the JWKS is at `${url}/api/auth/jwks`.
     pub fn jwks(url: &str) -> Self {
         Self {
-            better_auth_secret: None,
+            better_auth_url: url.to_owned(),
             auth_jwt_mode: JwtMode::Jwks,
-            ..Self::hs256("", url)
+            ..Self::default()
         }
     }
 
@@ -114,37 +132,143 @@ impl AuthSettings {
         }
     }
 
-    /// The verifier these settings describe, or the one thing to fix. In
-    /// `jwks` and `both` modes this starts fetching the JWKS in the
-    /// background (it needs a Tokio runtime); the verifier is not ready
-    /// ([`TokenVerifier::readiness`]) until keys are loaded.
-    pub fn verifier(&self) -> Result<TokenVerifier, SettingsError> {
-        if self.auth_leeway_secs > MAX_LEEWAY_SECS {
-            return Err(SettingsError::LeewayTooLarge(self.auth_leeway_secs));
-        }
+    /// Checks every setting the mode uses, or says the one thing to fix:
+    /// the secret (set, ≥ 32 bytes) in `hs256` and `both` modes; the JWKS
+    /// URL (http or https) and intervals in `jwks` and `both` modes; the
+    /// URL, leeway and lifetime always.
+    pub fn validate(&self) -> Result<AuthConfig, SettingsError> {
         if self.better_auth_url.trim().is_empty() {
             return Err(SettingsError::MissingUrl);
         }
+        let leeway_secs = in_range("AUTH_LEEWAY_SECS", self.auth_leeway_secs, LEEWAY_SECS)?;
+        let max_lifetime_secs = in_range(
+            "AUTH_MAX_TOKEN_LIFETIME_SECS",
+            self.auth_max_token_lifetime_secs,
+            MAX_LIFETIME_SECS,
+        )?;
+        let secret =
+            || checked_secret("BETTER_AUTH_SECRET", self.better_auth_secret.as_ref()).cloned();
         let keys = match self.auth_jwt_mode {
-            JwtMode::Hs256 => {
-                let secret =
-                    checked_secret("BETTER_AUTH_SECRET", self.better_auth_secret.as_ref())?;
-                KeySource::hs256(secret.expose_secret().as_bytes())
-            }
-            JwtMode::Jwks => KeySource::Jwks(Jwks::start(self.jwks_options())?),
-            JwtMode::Both => {
-                let secret =
-                    checked_secret("BETTER_AUTH_SECRET", self.better_auth_secret.as_ref())?;
-                let jwks = Jwks::start(self.jwks_options())?;
-                KeySource::both(secret.expose_secret().as_bytes(), jwks)
-            }
+            JwtMode::Hs256 => Keys::Hs256(secret()?),
+            JwtMode::Jwks => Keys::Jwks(self.checked_jwks_options()?),
+            JwtMode::Both => Keys::Both(secret()?, self.checked_jwks_options()?),
+        };
+        Ok(AuthConfig {
+            better_auth_url: self.better_auth_url.clone(),
+            keys,
+            leeway_secs,
+            max_lifetime_secs,
+        })
+    }
+
+    fn checked_jwks_options(&self) -> Result<JwksOptions, SettingsError> {
+        in_range(
+            "AUTH_JWKS_REFRESH_SECS",
+            self.auth_jwks_refresh_secs,
+            JWKS_REFRESH_SECS,
+        )?;
+        in_range(
+            "AUTH_JWKS_REFETCH_COOLDOWN_SECS",
+            self.auth_jwks_refetch_cooldown_secs,
+            JWKS_COOLDOWN_SECS,
+        )?;
+        let options = self.jwks_options();
+        options.check()?;
+        Ok(options)
+    }
+
+    /// [`AuthSettings::validate`], then [`AuthConfig::verifier`].
+    pub fn verifier(&self) -> Result<TokenVerifier, SettingsError> {
+        self.validate()?.verifier()
+    }
+}
+
+impl AuthConfig {
+    /// `BETTER_AUTH_URL`: the expected `iss` and `aud`, the web app's origin.
+    pub fn better_auth_url(&self) -> &str {
+        &self.better_auth_url
+    }
+
+    /// The verifier. In `jwks` and `both` modes this starts fetching the
+    /// JWKS in the background (it needs a Tokio runtime); the verifier is
+    /// not ready ([`TokenVerifier::readiness`]) until keys are loaded.
+    pub fn verifier(&self) -> Result<TokenVerifier, SettingsError> {
+        let keys = match &self.keys {
+            Keys::Hs256(secret) => KeySource::hs256(secret.expose_secret().as_bytes()),
+            Keys::Jwks(options) => KeySource::Jwks(Jwks::start(options.clone())?),
+            Keys::Both(secret, options) => KeySource::both(
+                secret.expose_secret().as_bytes(),
+                Jwks::start(options.clone())?,
+            ),
         };
         let rules = Rules::new(
             &self.better_auth_url,
             &self.better_auth_url,
-            self.auth_leeway_secs,
-            self.auth_max_token_lifetime_secs,
+            self.leeway_secs,
+            self.max_lifetime_secs,
         );
         Ok(TokenVerifier::new(keys, rules))
+    }
+}
+
+fn in_range(
+    name: &'static str,
+    value: u64,
+    range: RangeInclusive<u64>,
+) -> Result<u64, SettingsError> {
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(SettingsError::OutOfRange {
+            name,
+            value,
+            min: *range.start(),
+            max: *range.end(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(settings: &AuthSettings) -> String {
+        settings.validate().expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn each_number_is_refused_outside_its_range_naming_the_variable() {
+        let mut leeway = AuthSettings::jwks("http://localhost:3000");
+        leeway.auth_leeway_secs = 61;
+        assert_eq!(
+            refusal(&leeway),
+            "AUTH_LEEWAY_SECS is 61: set it to a whole number from 0 to 60 (seconds)"
+        );
+        let mut lifetime = AuthSettings::jwks("http://localhost:3000");
+        lifetime.auth_max_token_lifetime_secs = 0;
+        assert!(refusal(&lifetime).starts_with("AUTH_MAX_TOKEN_LIFETIME_SECS is 0: "));
+        let mut refresh = AuthSettings::jwks("http://localhost:3000");
+        refresh.auth_jwks_refresh_secs = 0;
+        assert!(refusal(&refresh).starts_with("AUTH_JWKS_REFRESH_SECS is 0: "));
+        let mut cooldown = AuthSettings::jwks("http://localhost:3000");
+        cooldown.auth_jwks_refetch_cooldown_secs = 3_601;
+        assert!(refusal(&cooldown).contains("from 1 to 3600"));
+    }
+
+    #[test]
+    fn the_jwks_settings_are_not_checked_in_hs256_mode() {
+        let mut settings = AuthSettings::hs256(&"s".repeat(32), "http://localhost:3000");
+        settings.auth_jwks_refresh_secs = 0;
+        settings.auth_jwks_url = Some("file:///etc/passwd".to_owned());
+        assert!(settings.validate().is_ok());
+    }
+
+    #[test]
+    fn defaults_are_valid_in_jwks_mode() {
+        let config = AuthSettings::jwks("http://localhost:3000")
+            .validate()
+            .expect("defaults");
+        assert_eq!(config.better_auth_url(), "http://localhost:3000");
+        assert!(matches!(config.keys, Keys::Jwks(_)));
     }
 }

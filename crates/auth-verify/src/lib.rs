@@ -5,10 +5,11 @@
 use std::future::Future;
 
 use anyhow::Context;
-use auth_core::TokenVerifier;
+use auth_core::{AuthConfig, AuthSettings, TokenVerifier};
 use proto::auth::auth_verify_server::{AuthVerify, AuthVerifyServer};
 use proto::auth::{VerifyRequest, VerifyResponse};
 use serde::Deserialize;
+use service_kit::{Service, Source};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -16,23 +17,65 @@ use tonic::{Request, Response, Status};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
-/// The gRPC health name of the service.
-pub const SERVICE_NAME: &str = "todo.auth.v1.AuthVerify";
+/// The gRPC service name, as generated from `auth.proto`; also its health name.
+pub use proto::auth::auth_verify_server::SERVICE_NAME;
 
 /// Largest request accepted: a token is at most 8 KiB, plus framing.
 const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
-/// Settings of auth-verify itself; token settings are auth-core's
-/// [`auth_core::AuthSettings`].
+/// Settings of auth-verify itself, as read; token settings are auth-core's
+/// [`AuthSettings`].
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// `AUTH_VERIFY_LISTEN_ADDR`.
-    #[serde(default = "default_listen_addr")]
     pub auth_verify_listen_addr: String,
 }
 
-fn default_listen_addr() -> String {
-    "0.0.0.0:50051".to_owned()
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            auth_verify_listen_addr: "0.0.0.0:50051".to_owned(),
+        }
+    }
+}
+
+/// auth-verify's validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen_addr: String,
+    pub auth: AuthConfig,
+}
+
+impl Config {
+    /// Checks both halves of the settings.
+    pub fn new(auth: &AuthSettings, settings: Settings) -> anyhow::Result<Self> {
+        Ok(Self {
+            listen_addr: settings.auth_verify_listen_addr,
+            auth: auth.validate()?,
+        })
+    }
+}
+
+impl Service for Config {
+    const NAME: &'static str = "auth-verify";
+
+    fn load(source: &Source) -> anyhow::Result<Self> {
+        let auth: AuthSettings = service_kit::settings(source)?;
+        Self::new(&auth, service_kit::settings(source)?)
+    }
+
+    fn listen_addr(&self) -> &str {
+        &self.listen_addr
+    }
+
+    async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        serve(self.auth.verifier()?, listener, shutdown).await
+    }
 }
 
 /// The gRPC service over a verifier.

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::auth::Authenticator;
 use crate::upstream::health_check;
+use proto::auth::auth_verify_server::SERVICE_NAME as AUTH_VERIFY;
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -28,9 +29,8 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
         problems.push(problem);
     }
     if let Some(client) = &state.verify_health {
-        let timeout = state.settings.upstream_timeout();
-        if let Err(problem) = health_check(client.clone(), "todo.auth.v1.AuthVerify", timeout).await
-        {
+        let timeout = state.upstream_timeout;
+        if let Err(problem) = health_check(client.clone(), AUTH_VERIFY, timeout).await {
             problems.push(problem);
         }
     }

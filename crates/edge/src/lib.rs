@@ -11,9 +11,9 @@ mod tasks;
 mod upstream;
 
 use std::future::Future;
+use std::time::Duration;
 
 use anyhow::Context;
-use auth_core::{AuthSettings, InternalSigner};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
@@ -29,7 +29,7 @@ use tracing::Level;
 
 pub use crate::auth::Authenticator;
 pub use crate::error::ApiError;
-pub use crate::settings::Settings;
+pub use crate::settings::{Config, Settings};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -47,51 +47,37 @@ pub struct AppState {
     tasks: upstream::Tasks,
     /// auth-verify's health, in remote mode.
     verify_health: Option<HealthClient<tonic::transport::Channel>>,
-    settings: Settings,
+    upstream_timeout: Duration,
+    request_timeout: Duration,
     cors_origin: HeaderValue,
 }
 
 impl AppState {
-    /// Checks the settings and prepares (lazy) upstream channels; fails with
-    /// a message that says what to set.
-    pub fn new(auth: &AuthSettings, settings: Settings) -> anyhow::Result<Self> {
-        let signer = InternalSigner::new(settings.internal_auth_secret.as_ref())?;
-        let (authenticator, verify_health) = match &settings.auth_verify_url {
-            Some(url) if !url.trim().is_empty() => {
-                let channel = upstream::channel(url, settings.connect_timeout())
-                    .context("AUTH_VERIFY_URL")?;
+    /// Starts what the configuration describes: the (lazy, balanced)
+    /// upstream channels and, verifying in-process, the token verifier (in
+    /// JWKS mode its key fetching). Needs a Tokio runtime.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let (authenticator, verify_health) = match &config.auth_verify_urls {
+            Some(urls) => {
+                let channel = upstream::channel(urls, config.connect_timeout);
                 let client = AuthVerifyClient::new(channel.clone());
                 let remote = Authenticator::Remote {
                     client,
-                    timeout: settings.upstream_timeout(),
+                    timeout: config.upstream_timeout,
                 };
                 (remote, Some(HealthClient::new(channel)))
             }
-            _ => (Authenticator::Local(auth.verifier()?), None),
+            None => (Authenticator::Local(config.auth.verifier()?), None),
         };
-        let tasks = upstream::Tasks::new(&settings, signer).context("TASKS_URL")?;
         Ok(Self {
             auth: authenticator,
-            tasks,
+            tasks: upstream::Tasks::new(config),
             verify_health,
-            cors_origin: origin_of(&auth.better_auth_url)?,
-            settings,
+            upstream_timeout: config.upstream_timeout,
+            request_timeout: config.request_timeout,
+            cors_origin: config.cors_origin.clone(),
         })
     }
-}
-
-/// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
-fn origin_of(url: &str) -> anyhow::Result<HeaderValue> {
-    let uri: axum::http::Uri = url
-        .parse()
-        .with_context(|| format!("BETTER_AUTH_URL {url:?} is not a URL"))?;
-    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
-        anyhow::bail!(
-            "BETTER_AUTH_URL {url:?} must be an absolute URL such as http://localhost:3000"
-        );
-    };
-    HeaderValue::from_str(&format!("{scheme}://{authority}"))
-        .with_context(|| format!("BETTER_AUTH_URL {url:?} is not a valid origin"))
 }
 
 /// The whole HTTP API with its middleware.
@@ -126,10 +112,8 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([header::LOCATION, REQUEST_ID])
         .max_age(std::time::Duration::from_secs(600));
-    let timeout = TimeoutLayer::with_status_code(
-        StatusCode::SERVICE_UNAVAILABLE,
-        state.settings.request_timeout(),
-    );
+    let timeout =
+        TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.request_timeout);
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request| {
             let request_id = request

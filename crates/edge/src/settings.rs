@@ -1,86 +1,242 @@
-//! The edge's own settings; token settings are auth-core's
-//! [`auth_core::AuthSettings`]. Field names are the environment variables,
-//! lower-cased.
+//! The edge's settings: [`Settings`] as read (field names are the
+//! environment variables, lower-cased; defaults stated once, in
+//! [`Default`]), and [`Config`], the same checked once at start-up together
+//! with auth-core's token settings.
 
+use std::future::Future;
 use std::time::Duration;
 
+use anyhow::Context;
+use auth_core::{AuthConfig, AuthSettings, InternalSigner};
+use axum::http::HeaderValue;
 use secrecy::SecretString;
 use serde::Deserialize;
+use service_kit::{Service, Source, millis};
+use tokio::net::TcpListener;
 
+use crate::upstream::Urls;
+
+/// `EDGE_UPSTREAM_TIMEOUT_MS` and `EDGE_CONNECT_TIMEOUT_MS`: up to 10 minutes.
+const UPSTREAM_MS: std::ops::RangeInclusive<u64> = 1..=600_000;
+/// `EDGE_REQUEST_TIMEOUT_MS`: up to an hour.
+const REQUEST_MS: std::ops::RangeInclusive<u64> = 1..=3_600_000;
+/// `TASKS_RESOLVE_INTERVAL_MS`: rounds start at most every 100 ms anyway.
+const RESOLVE_MS: std::ops::RangeInclusive<u64> = 100..=3_600_000;
+
+/// The edge's own settings, as read; token settings are auth-core's
+/// [`AuthSettings`].
 #[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// `EDGE_LISTEN_ADDR`.
-    #[serde(default = "default_listen_addr")]
     pub edge_listen_addr: String,
     /// `TASKS_URL`: one URL, or several separated by commas.
-    #[serde(default = "default_tasks_url")]
     pub tasks_url: String,
     /// `AUTH_VERIFY_URL`: when set, tokens are verified by auth-verify.
     pub auth_verify_url: Option<String>,
     /// `INTERNAL_AUTH_SECRET`: signs the credential tasks requires.
     pub internal_auth_secret: Option<SecretString>,
     /// `EDGE_UPSTREAM_TIMEOUT_MS`: the longest wait for tasks or auth-verify.
-    #[serde(default = "default_upstream_timeout_ms")]
     pub edge_upstream_timeout_ms: u64,
     /// `EDGE_CONNECT_TIMEOUT_MS`: the longest wait for a connection upstream.
-    #[serde(default = "default_connect_timeout_ms")]
     pub edge_connect_timeout_ms: u64,
     /// `EDGE_REQUEST_TIMEOUT_MS`: the longest any HTTP request may take.
-    #[serde(default = "default_request_timeout_ms")]
     pub edge_request_timeout_ms: u64,
     /// `TASKS_RESOLVE_INTERVAL_MS`: how often the host names in `TASKS_URL`
     /// are resolved again and every address health-checked.
-    #[serde(default = "default_resolve_interval_ms")]
     pub tasks_resolve_interval_ms: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            edge_listen_addr: "0.0.0.0:8080".to_owned(),
+            tasks_url: "http://127.0.0.1:50052".to_owned(),
+            auth_verify_url: None,
+            internal_auth_secret: None,
+            edge_upstream_timeout_ms: 2_000,
+            edge_connect_timeout_ms: 1_000,
+            edge_request_timeout_ms: 10_000,
+            tasks_resolve_interval_ms: 5_000,
+        }
+    }
 }
 
 impl Settings {
     /// Defaults, pointing at the given tasks URL, with the given internal secret.
     pub fn new(tasks_url: &str, internal_auth_secret: &str) -> Self {
         Self {
-            edge_listen_addr: default_listen_addr(),
             tasks_url: tasks_url.to_owned(),
-            auth_verify_url: None,
             internal_auth_secret: Some(SecretString::from(internal_auth_secret.to_owned())),
-            edge_upstream_timeout_ms: default_upstream_timeout_ms(),
-            edge_connect_timeout_ms: default_connect_timeout_ms(),
-            edge_request_timeout_ms: default_request_timeout_ms(),
-            tasks_resolve_interval_ms: default_resolve_interval_ms(),
+            ..Self::default()
+        }
+    }
+}
+
+/// The edge's validated configuration: every setting checked, every URL
+/// parsed, the internal signer built.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) auth: AuthConfig,
+    pub(crate) listen_addr: String,
+    pub(crate) tasks_urls: Urls,
+    pub(crate) auth_verify_urls: Option<Urls>,
+    pub(crate) signer: InternalSigner,
+    pub(crate) upstream_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) request_timeout: Duration,
+    pub(crate) resolve_interval: Duration,
+    /// `BETTER_AUTH_URL`'s origin: the one CORS origin allowed.
+    pub(crate) cors_origin: HeaderValue,
+}
+
+impl Config {
+    /// Checks the token and edge settings; the error names the variable to
+    /// fix and, for numbers, the range allowed.
+    pub fn new(auth: &AuthSettings, settings: Settings) -> anyhow::Result<Self> {
+        let auth = auth.validate()?;
+        let auth_verify_urls = match settings.auth_verify_url.as_deref().map(str::trim) {
+            Some(urls) if !urls.is_empty() => Some(Urls::parse(urls).context("AUTH_VERIFY_URL")?),
+            _ => None,
+        };
+        Ok(Self {
+            cors_origin: origin_of(auth.better_auth_url())?,
+            auth,
+            listen_addr: settings.edge_listen_addr,
+            tasks_urls: Urls::parse(&settings.tasks_url).context("TASKS_URL")?,
+            auth_verify_urls,
+            signer: InternalSigner::new(settings.internal_auth_secret.as_ref())?,
+            upstream_timeout: millis(
+                "EDGE_UPSTREAM_TIMEOUT_MS",
+                settings.edge_upstream_timeout_ms,
+                UPSTREAM_MS,
+            )?,
+            connect_timeout: millis(
+                "EDGE_CONNECT_TIMEOUT_MS",
+                settings.edge_connect_timeout_ms,
+                UPSTREAM_MS,
+            )?,
+            request_timeout: millis(
+                "EDGE_REQUEST_TIMEOUT_MS",
+                settings.edge_request_timeout_ms,
+                REQUEST_MS,
+            )?,
+            resolve_interval: millis(
+                "TASKS_RESOLVE_INTERVAL_MS",
+                settings.tasks_resolve_interval_ms,
+                RESOLVE_MS,
+            )?,
+        })
+    }
+}
+
+impl Service for Config {
+    const NAME: &'static str = "edge";
+
+    fn load(source: &Source) -> anyhow::Result<Self> {
+        let auth: AuthSettings = service_kit::settings(source)?;
+        Self::new(&auth, service_kit::settings(source)?)
+    }
+
+    fn listen_addr(&self) -> &str {
+        &self.listen_addr
+    }
+
+    async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let state = crate::AppState::new(&self)?;
+        crate::serve(state, listener, shutdown).await
+    }
+}
+
+/// `scheme://host[:port]` of a URL, as browsers send it in `Origin`.
+fn origin_of(url: &str) -> anyhow::Result<HeaderValue> {
+    let uri: axum::http::Uri = url
+        .parse()
+        .with_context(|| format!("BETTER_AUTH_URL {url:?} is not a URL"))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        anyhow::bail!(
+            "BETTER_AUTH_URL {url:?} must be an absolute URL such as http://localhost:3000"
+        );
+    };
+    HeaderValue::from_str(&format!("{scheme}://{authority}"))
+        .with_context(|| format!("BETTER_AUTH_URL {url:?} is not a valid origin"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "edge-settings-test-secret-0123456789";
+
+    /// The edge's configuration from these environment variables, on top of
+    /// a valid HS256 setup.
+    fn load(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let mut all = vec![
+            ("BETTER_AUTH_SECRET", SECRET),
+            ("INTERNAL_AUTH_SECRET", SECRET),
+        ];
+        all.extend_from_slice(vars);
+        Config::load(&service_kit::source_from(all))
+    }
+
+    fn refusal(vars: &[(&str, &str)]) -> String {
+        format!("{:#}", load(vars).err().expect("refused"))
+    }
+
+    #[test]
+    fn the_defaults_are_valid() {
+        let config = load(&[]).expect("valid");
+        assert_eq!(config.listen_addr, "0.0.0.0:8080");
+        assert_eq!(config.upstream_timeout, Duration::from_secs(2));
+        assert_eq!(config.resolve_interval, Duration::from_secs(5));
+        assert!(config.auth_verify_urls.is_none());
+    }
+
+    #[test]
+    fn a_zero_upstream_timeout_is_refused_with_its_range() {
+        assert_eq!(
+            refusal(&[("EDGE_UPSTREAM_TIMEOUT_MS", "0")]),
+            "EDGE_UPSTREAM_TIMEOUT_MS is 0: set it to a whole number from 1 to 600000 (milliseconds)"
+        );
+    }
+
+    #[test]
+    fn every_timeout_and_interval_is_checked() {
+        for (name, value) in [
+            ("EDGE_CONNECT_TIMEOUT_MS", "0"),
+            ("EDGE_REQUEST_TIMEOUT_MS", "3600001"),
+            ("TASKS_RESOLVE_INTERVAL_MS", "0"),
+            ("TASKS_RESOLVE_INTERVAL_MS", "99"),
+        ] {
+            let text = refusal(&[(name, value)]);
+            assert!(text.starts_with(&format!("{name} is {value}: ")), "{text}");
         }
     }
 
-    pub fn upstream_timeout(&self) -> Duration {
-        Duration::from_millis(self.edge_upstream_timeout_ms)
+    #[test]
+    fn a_number_that_is_not_one_names_its_variable() {
+        let text = refusal(&[("EDGE_UPSTREAM_TIMEOUT_MS", "2s")]);
+        assert!(text.starts_with("EDGE_UPSTREAM_TIMEOUT_MS is "), "{text}");
     }
 
-    pub fn connect_timeout(&self) -> Duration {
-        Duration::from_millis(self.edge_connect_timeout_ms)
+    #[test]
+    fn secrets_and_urls_are_checked_at_load() {
+        let text = refusal(&[("INTERNAL_AUTH_SECRET", "short")]);
+        assert!(
+            text.contains("INTERNAL_AUTH_SECRET is only 5 bytes"),
+            "{text}"
+        );
+        let text = refusal(&[("TASKS_URL", "tasks:50052")]);
+        assert!(text.starts_with("TASKS_URL: "), "{text}");
+        let text = refusal(&[("AUTH_VERIFY_URL", "not a url")]);
+        assert!(text.starts_with("AUTH_VERIFY_URL: "), "{text}");
+        let text = refusal(&[("BETTER_AUTH_URL", "localhost")]);
+        assert!(text.contains("BETTER_AUTH_URL"), "{text}");
+        let text = refusal(&[("AUTH_LEEWAY_SECS", "61")]);
+        assert!(text.starts_with("AUTH_LEEWAY_SECS is 61: "), "{text}");
     }
-
-    pub fn request_timeout(&self) -> Duration {
-        Duration::from_millis(self.edge_request_timeout_ms)
-    }
-
-    pub fn resolve_interval(&self) -> Duration {
-        Duration::from_millis(self.tasks_resolve_interval_ms.max(1))
-    }
-}
-
-fn default_listen_addr() -> String {
-    "0.0.0.0:8080".to_owned()
-}
-fn default_tasks_url() -> String {
-    "http://127.0.0.1:50052".to_owned()
-}
-fn default_upstream_timeout_ms() -> u64 {
-    2_000
-}
-fn default_connect_timeout_ms() -> u64 {
-    1_000
-}
-fn default_request_timeout_ms() -> u64 {
-    10_000
-}
-fn default_resolve_interval_ms() -> u64 {
-    5_000
 }

@@ -22,26 +22,26 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 use crate::error::ApiError;
-use crate::settings::Settings;
+use crate::settings::Config;
 
-pub use balance::{Options, Pool};
+pub use balance::{Options, Pool, Urls};
 
 /// How often an upstream other than tasks is resolved again.
 const DEFAULT_RESOLVE_INTERVAL: Duration = Duration::from_secs(5);
 /// Attempts per call: the first, and one retry on another replica.
 const MAX_ATTEMPTS: u32 = 2;
 /// The health-check service name tasks reports.
-const TASKS_SERVICE: &str = "todo.tasks.v1.Tasks";
+use proto::tasks::tasks_server::SERVICE_NAME as TASKS_SERVICE;
 
 /// The channel to auth-verify (`AUTH_VERIFY_URL`): balanced over every
 /// address of one URL or of a comma-separated list of URLs (see [`balance`]).
-pub fn channel(urls: &str, connect_timeout: Duration) -> anyhow::Result<Channel> {
+pub fn channel(urls: &Urls, connect_timeout: Duration) -> Channel {
     let options = Options {
         name: "auth-verify",
         connect_timeout,
         resolve_interval: DEFAULT_RESOLVE_INTERVAL,
     };
-    Ok(Pool::new(urls, options)?.channel())
+    Pool::new(urls, options).channel()
 }
 
 /// Whether a tasks request may be sent again after a failure in transit,
@@ -83,14 +83,14 @@ pub struct Tasks {
 
 impl Tasks {
     /// The pool over `TASKS_URL`, and the settings every call uses.
-    pub fn new(settings: &Settings, signer: InternalSigner) -> anyhow::Result<Self> {
+    pub fn new(config: &Config) -> Self {
         let options = Options {
             name: "tasks",
-            connect_timeout: settings.connect_timeout(),
-            resolve_interval: settings.resolve_interval(),
+            connect_timeout: config.connect_timeout,
+            resolve_interval: config.resolve_interval,
         };
-        let pool = Pool::new(&settings.tasks_url, options)?;
-        Ok(Self::with_pool(pool, signer, settings.upstream_timeout()))
+        let pool = Pool::new(&config.tasks_urls, options);
+        Self::with_pool(pool, config.signer.clone(), config.upstream_timeout)
     }
 
     pub fn with_pool(pool: Pool, signer: InternalSigner, timeout: Duration) -> Self {

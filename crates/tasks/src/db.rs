@@ -18,13 +18,14 @@ pub const MIGRATION_LOCK_KEY: i64 = 0x7461_736b_736d_6967;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A connection pool for `database_url` (PostgreSQL or SQLite). SQLite gets
-/// exactly one connection that is never recycled, so `sqlite::memory:` keeps
-/// its data for the life of the pool.
+/// A connection pool of `max_connections` (at least 1) for `database_url`
+/// (PostgreSQL or SQLite). SQLite gets exactly one connection that is never
+/// recycled, so `sqlite::memory:` keeps its data for the life of the pool.
 pub async fn connect(
     database_url: &str,
     max_connections: u32,
 ) -> anyhow::Result<DatabaseConnection> {
+    anyhow::ensure!(max_connections >= 1, "a pool needs at least one connection");
     let mut options = ConnectOptions::new(database_url);
     options
         .connect_timeout(CONNECT_TIMEOUT)
@@ -37,7 +38,7 @@ pub async fn connect(
             .idle_timeout(None)
             .max_lifetime(None);
     } else {
-        options.max_connections(max_connections.max(1));
+        options.max_connections(max_connections);
     }
     Database::connect(options)
         .await

@@ -16,4 +16,4 @@ pub use auth::{Caller, InternalAuth};
 pub use db::{MIGRATION_LOCK_KEY, connect, migrate};
 pub use server::{run, serve};
 pub use service::TasksService;
-pub use settings::Settings;
+pub use settings::{Config, Settings};

@@ -16,7 +16,7 @@ use tonic_health::ServingStatus;
 
 use crate::auth::InternalAuth;
 use crate::service::TasksService;
-use crate::{Settings, connect, migrate};
+use crate::{Config, connect, migrate};
 
 /// The largest request message accepted: a task is well under 8 KiB.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024;
@@ -25,8 +25,9 @@ const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves on `listener` until `shutdown` resolves, then stops accepting and
-/// lets calls in flight finish. Health reports `todo.tasks.v1.Tasks` and
-/// `""` as SERVING; health needs no credential, Tasks always does.
+/// lets calls in flight finish. Health reports [`SERVICE_NAME`]
+/// (`todo.tasks.v1.Tasks`) and `""` as SERVING; health needs no credential,
+/// Tasks always does.
 pub async fn serve(
     db: DatabaseConnection,
     verifier: InternalVerifier,
@@ -62,23 +63,22 @@ pub async fn serve(
         .context("the gRPC server failed")
 }
 
-/// Start-up as the binary does it: check the internal secret, connect,
-/// migrate, then [`serve`] on `listener` until `shutdown` resolves.
+/// Start-up as the binary does it: connect, migrate, then [`serve`] on
+/// `listener` until `shutdown` resolves.
 pub async fn run(
-    settings: Settings,
+    config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let verifier = settings.verifier()?;
-    let url = settings.database_url()?;
-    let db = connect(&url, settings.max_connections(&url)).await?;
+    let (url, max_connections) = config.database.prepare()?;
+    let db = connect(&url, max_connections).await?;
     migrate(&db).await?;
     tracing::info!(
         addr = %listener.local_addr().context("listener has no address")?,
         backend = ?db.get_database_backend(),
         "tasks listening"
     );
-    let served = serve(db.clone(), verifier, listener, shutdown).await;
+    let served = serve(db.clone(), config.verifier, listener, shutdown).await;
     if let Err(err) = db.close().await {
         tracing::warn!(error = %err, "could not close the database pool");
     }

@@ -1,44 +1,51 @@
-//! The tasks service's settings: field names are the environment variables,
-//! lower-cased, read through `service_kit::load_config`; defaults live here.
+//! The tasks service's settings: [`Settings`] as read (field names are the
+//! environment variables, lower-cased; defaults stated once, in
+//! [`Default`]), and [`Config`], the same checked once at start-up: the
+//! internal secret turned into its verifier, the pool size in range.
 
 use std::fmt;
+use std::future::Future;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use auth_core::{InternalVerifier, SettingsError};
+use auth_core::InternalVerifier;
 use secrecy::SecretString;
 use serde::Deserialize;
+use service_kit::{Service, Source, in_range};
+use tokio::net::TcpListener;
 
-/// Everything the tasks service needs to start.
+/// `TASKS_DB_MAX_CONNECTIONS`.
+const MAX_CONNECTIONS: RangeInclusive<u64> = 1..=1_000;
+
+/// Everything the tasks service reads, as read.
 #[derive(Clone, Deserialize)]
+#[serde(default)]
 pub struct Settings {
     /// `DATABASE_URL`: a PostgreSQL (or SQLite) URL; unset or empty means the
     /// embedded SQLite file at [`Settings::tasks_sqlite_path`].
-    #[serde(default)]
     pub database_url: Option<String>,
-    /// `TASKS_SQLITE_PATH`: the embedded database file (default `.data/tasks.db`).
-    #[serde(default = "default_sqlite_path")]
+    /// `TASKS_SQLITE_PATH`: the embedded database file.
     pub tasks_sqlite_path: PathBuf,
-    /// `TASKS_LISTEN_ADDR` (default `0.0.0.0:50052`).
-    #[serde(default = "default_listen_addr")]
+    /// `TASKS_LISTEN_ADDR`.
     pub tasks_listen_addr: String,
     /// `INTERNAL_AUTH_SECRET`: verifies the edge's internal credentials.
-    #[serde(default)]
     pub internal_auth_secret: Option<SecretString>,
-    /// `TASKS_DB_MAX_CONNECTIONS`: PostgreSQL pool size (default 10); SQLite
-    /// always uses one connection.
-    #[serde(default = "default_max_connections")]
+    /// `TASKS_DB_MAX_CONNECTIONS`: PostgreSQL pool size; SQLite always uses
+    /// one connection.
     pub tasks_db_max_connections: u32,
 }
 
-fn default_sqlite_path() -> PathBuf {
-    PathBuf::from(".data/tasks.db")
-}
-fn default_listen_addr() -> String {
-    "0.0.0.0:50052".to_owned()
-}
-fn default_max_connections() -> u32 {
-    10
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            database_url: None,
+            tasks_sqlite_path: PathBuf::from(".data/tasks.db"),
+            tasks_listen_addr: "0.0.0.0:50052".to_owned(),
+            internal_auth_secret: None,
+            tasks_db_max_connections: 10,
+        }
+    }
 }
 
 impl Settings {
@@ -47,42 +54,93 @@ impl Settings {
     pub fn new(database_url: Option<String>, internal_auth_secret: &str) -> Self {
         Self {
             database_url,
-            tasks_sqlite_path: default_sqlite_path(),
-            tasks_listen_addr: default_listen_addr(),
             internal_auth_secret: Some(SecretString::from(internal_auth_secret.to_owned())),
-            tasks_db_max_connections: default_max_connections(),
+            ..Self::default()
         }
     }
 
-    /// The verifier for internal credentials, or the one-line reason the
-    /// secret is refused (missing, or shorter than 32 bytes).
-    pub fn verifier(&self) -> Result<InternalVerifier, SettingsError> {
-        InternalVerifier::new(self.internal_auth_secret.as_ref())
+    /// Checks every setting, or says the one to fix: the internal secret
+    /// (set, at least 32 bytes), the pool size (1 to 1000).
+    pub fn validate(self) -> anyhow::Result<Config> {
+        let verifier = InternalVerifier::new(self.internal_auth_secret.as_ref())?;
+        in_range(
+            "TASKS_DB_MAX_CONNECTIONS",
+            u64::from(self.tasks_db_max_connections),
+            MAX_CONNECTIONS,
+            "",
+        )?;
+        let database = match self.database_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() && is_sqlite(url) => Database::Url {
+                url: url.to_owned(),
+                max_connections: 1,
+            },
+            Some(url) if !url.is_empty() => Database::Url {
+                url: url.to_owned(),
+                max_connections: self.tasks_db_max_connections,
+            },
+            _ => Database::SqliteFile(self.tasks_sqlite_path),
+        };
+        Ok(Config {
+            listen_addr: self.tasks_listen_addr,
+            database,
+            verifier,
+        })
+    }
+}
+
+/// The tasks service's validated configuration.
+pub struct Config {
+    pub(crate) listen_addr: String,
+    pub(crate) database: Database,
+    pub(crate) verifier: InternalVerifier,
+}
+
+/// Where the tasks are kept.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Database {
+    /// `DATABASE_URL`, with its pool size (one connection for SQLite).
+    Url { url: String, max_connections: u32 },
+    /// The embedded SQLite file (`TASKS_SQLITE_PATH`).
+    SqliteFile(PathBuf),
+}
+
+impl Database {
+    /// The URL to connect to and the pool size. For the embedded file, its
+    /// parent directory is created here.
+    pub(crate) fn prepare(&self) -> anyhow::Result<(String, u32)> {
+        match self {
+            Self::Url {
+                url,
+                max_connections,
+            } => Ok((url.clone(), *max_connections)),
+            Self::SqliteFile(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("could not create {}", parent.display()))?;
+                }
+                Ok((sqlite_file_url(path), 1))
+            }
+        }
+    }
+}
+
+impl Service for Config {
+    const NAME: &'static str = "tasks";
+
+    fn load(source: &Source) -> anyhow::Result<Self> {
+        service_kit::settings::<Settings>(source)?.validate()
     }
 
-    /// The URL to connect to: `DATABASE_URL`, or the embedded SQLite file,
-    /// whose parent directory is created here.
-    pub fn database_url(&self) -> anyhow::Result<String> {
-        if let Some(url) = self.database_url.as_deref().map(str::trim)
-            && !url.is_empty()
-        {
-            return Ok(url.to_owned());
-        }
-        let path = &self.tasks_sqlite_path;
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("could not create {}", parent.display()))?;
-        }
-        Ok(sqlite_file_url(path))
+    fn listen_addr(&self) -> &str {
+        &self.listen_addr
     }
 
-    /// The pool size for `url`: one connection for SQLite.
-    pub fn max_connections(&self, url: &str) -> u32 {
-        if is_sqlite(url) {
-            1
-        } else {
-            self.tasks_db_max_connections.max(1)
-        }
+    fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> impl Future<Output = anyhow::Result<()>> {
+        crate::run(self, listener, shutdown)
     }
 }
 
@@ -113,27 +171,62 @@ impl fmt::Debug for Settings {
 mod tests {
     use super::*;
 
+    const SECRET: &str = "tasks-settings-test-secret-0123456789";
+
+    fn load(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let mut all = vec![("INTERNAL_AUTH_SECRET", SECRET)];
+        all.extend_from_slice(vars);
+        Config::load(&service_kit::source_from(all))
+    }
+
+    fn refusal(vars: &[(&str, &str)]) -> String {
+        format!("{:#}", load(vars).err().expect("refused"))
+    }
+
     #[test]
     fn unset_or_blank_database_url_means_the_sqlite_file() {
         let dir = std::env::temp_dir().join(format!("tasks-settings-{}", std::process::id()));
-        let mut settings = Settings::new(Some("  ".to_owned()), "x");
+        let mut settings = Settings::new(Some("  ".to_owned()), SECRET);
         settings.tasks_sqlite_path = dir.join("sub/tasks.db");
-        let url = settings.database_url().expect("url");
+        let config = settings.validate().expect("valid");
+        let (url, max_connections) = config.database.prepare().expect("url");
         assert_eq!(
             url,
             format!("sqlite://{}?mode=rwc", dir.join("sub/tasks.db").display())
         );
         assert!(dir.join("sub").is_dir());
-        assert_eq!(settings.max_connections(&url), 1);
+        assert_eq!(max_connections, 1);
         let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
     fn postgres_url_is_used_as_given_with_the_pool_size() {
-        let settings = Settings::new(Some("postgres://u@h/db".to_owned()), "x");
-        let url = settings.database_url().expect("url");
-        assert_eq!(url, "postgres://u@h/db");
-        assert_eq!(settings.max_connections(&url), 10);
+        let config = load(&[
+            ("DATABASE_URL", "postgres://u@h/db"),
+            ("TASKS_DB_MAX_CONNECTIONS", "7"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            config.database,
+            Database::Url {
+                url: "postgres://u@h/db".to_owned(),
+                max_connections: 7
+            }
+        );
+        assert_eq!(config.listen_addr, "0.0.0.0:50052");
+    }
+
+    #[test]
+    fn a_pool_size_out_of_range_is_refused_not_clamped() {
+        assert_eq!(
+            refusal(&[("TASKS_DB_MAX_CONNECTIONS", "0")]),
+            "TASKS_DB_MAX_CONNECTIONS is 0: set it to a whole number from 1 to 1000"
+        );
+        assert!(refusal(&[("TASKS_DB_MAX_CONNECTIONS", "1001")]).contains("from 1 to 1000"));
+        assert!(
+            refusal(&[("TASKS_DB_MAX_CONNECTIONS", "many")])
+                .starts_with("TASKS_DB_MAX_CONNECTIONS is ")
+        );
     }
 
     #[test]
@@ -145,13 +238,25 @@ mod tests {
     }
 
     #[test]
-    fn a_short_secret_is_refused_with_a_one_line_reason() {
-        let err = Settings::new(None, "short")
-            .verifier()
-            .err()
-            .expect("refused");
-        let text = err.to_string();
-        assert!(text.contains("INTERNAL_AUTH_SECRET"));
+    fn a_missing_or_short_secret_is_refused_with_a_one_line_reason() {
+        let text = format!(
+            "{:#}",
+            Settings::new(None, "short")
+                .validate()
+                .err()
+                .expect("refused")
+        );
+        assert!(
+            text.contains("INTERNAL_AUTH_SECRET is only 5 bytes"),
+            "{text}"
+        );
         assert!(!text.contains('\n'));
+        let text = format!(
+            "{:#}",
+            Config::load(&service_kit::source_from([]))
+                .err()
+                .expect("refused")
+        );
+        assert!(text.contains("INTERNAL_AUTH_SECRET is not set"), "{text}");
     }
 }

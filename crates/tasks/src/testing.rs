@@ -278,7 +278,8 @@ pub fn spawn_on(
 /// The service as the binary starts it: [`run`] with these settings (check
 /// the secret, connect, migrate, serve), on port 0.
 pub async fn start(settings: Settings) -> anyhow::Result<TestServer> {
-    TestServer::start(|listener, shutdown| run(settings, listener, shutdown)).await
+    let config = settings.validate()?;
+    TestServer::start(|listener, shutdown| run(config, listener, shutdown)).await
 }
 
 #[cfg(test)]

@@ -528,7 +528,10 @@ async fn settings_select_the_mode_and_check_the_jwks_settings() {
     zero.auth_jwks_refetch_cooldown_secs = 0;
     assert!(matches!(
         zero.verifier(),
-        Err(SettingsError::JwksIntervalZero)
+        Err(SettingsError::OutOfRange {
+            name: "AUTH_JWKS_REFETCH_COOLDOWN_SECS",
+            ..
+        })
     ));
     // HS256 mode never fetches anything and is ready at once.
     let hs = AuthSettings::hs256(SECRET, "http://localhost:3000")

@@ -63,7 +63,7 @@ pub struct Options {
 }
 
 /// One URL of the list.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Target {
     url: String,
     scheme: String,
@@ -101,15 +101,15 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// A pool over `urls` (one URL or several separated by commas), resolved
-    /// by the system resolver. Needs a Tokio runtime.
-    pub fn new(urls: &str, options: Options) -> anyhow::Result<Self> {
+    /// A pool over `urls`, resolved by the system resolver. Needs a Tokio
+    /// runtime.
+    pub fn new(urls: &Urls, options: Options) -> Self {
         Self::with_resolver(urls, options, dns())
     }
 
     /// Like [`Pool::new`], with another resolver.
-    pub fn with_resolver(urls: &str, options: Options, resolver: Resolver) -> anyhow::Result<Self> {
-        let targets = parse(urls)?;
+    pub fn with_resolver(urls: &Urls, options: Options, resolver: Resolver) -> Self {
+        let targets = urls.0.clone();
         let (channel, changes) = Channel::balance_channel::<Key>(CHANGE_CAPACITY);
         let (rounds_tx, rounds) = watch::channel(Rounds::default());
         let refresh = Arc::new(Notify::new());
@@ -122,11 +122,11 @@ impl Pool {
             refresh: refresh.clone(),
         };
         tokio::spawn(keeper.run());
-        Ok(Self {
+        Self {
             channel,
             rounds,
             refresh,
-        })
+        }
     }
 
     /// The balanced channel.
@@ -156,7 +156,17 @@ impl Pool {
     }
 }
 
-/// Parses a comma-separated list of URLs.
+/// The upstream URLs, parsed: one URL, or several separated by commas.
+#[derive(Debug, Clone)]
+pub struct Urls(Vec<Target>);
+
+impl Urls {
+    /// Parses a comma-separated list of `http(s)://host[:port]` URLs.
+    pub fn parse(urls: &str) -> anyhow::Result<Self> {
+        parse(urls).map(Self)
+    }
+}
+
 fn parse(urls: &str) -> anyhow::Result<Vec<Target>> {
     let targets = urls
         .split(',')

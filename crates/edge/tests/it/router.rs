@@ -7,7 +7,7 @@ use auth_core::testing::{TestServer, unused_addr};
 use axum::Json;
 use axum::http::HeaderMap;
 use axum::routing::get;
-use edge::{AppState, Settings};
+use edge::{AppState, Config, Settings};
 use tasks::testing::TEST_INTERNAL_SECRET;
 
 use crate::common::{Client, SECRET, WEB_URL};
@@ -26,7 +26,8 @@ async fn header_names(headers: HeaderMap) -> Json<Vec<String>> {
 async fn inbound_identity_headers_are_ignored() {
     let probe = axum::Router::new().route("/probe", get(header_names));
     let settings = Settings::new(&format!("http://{}", unused_addr()), TEST_INTERNAL_SECRET);
-    let state = AppState::new(&AuthSettings::hs256(SECRET, WEB_URL), settings).expect("state");
+    let config = Config::new(&AuthSettings::hs256(SECRET, WEB_URL), settings).expect("settings");
+    let state = AppState::new(&config).expect("state");
     let app = edge::with_middleware(probe, state);
     let server = TestServer::start(|listener, shutdown| async move {
         axum::serve(listener, app)

@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 use tonic::transport::server::TcpIncoming;
 use tonic::{Request, Response, Status};
 
-use super::{Options, Pool, Resolver, parse};
+use super::{Options, Pool, Resolver, Urls, parse};
 
 /// Counts the calls it answers.
 struct Counting(Arc<AtomicUsize>);
@@ -84,6 +84,10 @@ fn fake_resolver() -> (Resolver, Arc<Mutex<Vec<SocketAddr>>>) {
     (resolver, addrs)
 }
 
+fn parsed(urls: &str) -> Urls {
+    Urls::parse(urls).expect("valid URLs")
+}
+
 fn options() -> Options {
     Options {
         name: "test",
@@ -136,7 +140,7 @@ async fn calls_spread_over_every_listed_address() {
         .iter()
         .map(|r| format!("http://{}", r.addr))
         .collect();
-    let pool = Pool::new(&urls.join(","), options()).expect("pool");
+    let pool = Pool::new(&parsed(&urls.join(",")), options());
     for _ in 0..60 {
         call(&pool).await.expect("call");
     }
@@ -155,7 +159,7 @@ async fn addresses_that_come_and_go_are_followed() {
     let b = Replica::start().await;
     let c = Replica::start().await;
     *addrs.lock().expect("lock") = vec![a.addr];
-    let pool = Pool::with_resolver("http://tasks:50052", options(), resolver).expect("pool");
+    let pool = Pool::with_resolver(&parsed("http://tasks:50052"), options(), resolver);
     for _ in 0..10 {
         call(&pool).await.expect("call");
     }
@@ -184,7 +188,7 @@ async fn a_stopped_replica_is_dropped_and_nothing_hangs_when_all_are_gone() {
     let a = Replica::start().await;
     let b = Replica::start().await;
     let urls = format!("http://{},http://{}", a.addr, b.addr);
-    let pool = Pool::new(&urls, options()).expect("pool");
+    let pool = Pool::new(&parsed(&urls), options());
     call_until(&pool, || a.calls() > 0 && b.calls() > 0).await;
 
     b.stop().await;
@@ -211,8 +215,7 @@ async fn a_name_that_never_resolves_fails_fast() {
     let resolver: Resolver = Arc::new(|_authority: String| {
         Box::pin(async { Err(std::io::Error::other("no such host")) })
     });
-    let pool =
-        Pool::with_resolver("http://tasks.invalid:50052", options(), resolver).expect("pool");
+    let pool = Pool::with_resolver(&parsed("http://tasks.invalid:50052"), options(), resolver);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     assert_eq!(
         pool.endpoints(deadline).await,

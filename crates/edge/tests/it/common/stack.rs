@@ -5,7 +5,7 @@
 
 use auth_core::AuthSettings;
 use auth_core::testing::{TestServer, eventually};
-use edge::{AppState, Settings};
+use edge::{AppState, Config, Settings};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -139,7 +139,8 @@ pub async fn spawn_auth_verify(auth: &AuthSettings) -> TestServer {
 
 /// The edge with these token and edge settings, on port 0.
 pub async fn spawn_edge(auth: &AuthSettings, settings: Settings) -> TestServer {
-    let state = AppState::new(auth, settings).expect("edge settings");
+    let config = Config::new(auth, settings).expect("edge settings");
+    let state = AppState::new(&config).expect("edge state");
     TestServer::start(|listener, shutdown| edge::serve(state, listener, shutdown))
         .await
         .expect("edge")

@@ -1,6 +1,10 @@
 //! Every error the edge answers with, as `application/problem+json`
-//! (RFC 9457) with the status DESIGN.md names. 5xx bodies stay generic; the
-//! cause is logged once, inside the request's span.
+//! (RFC 9457): `type`, `title`, `status` and `detail`. 401 for a missing or
+//! refused token (with its `WWW-Authenticate` challenge), 400 for malformed
+//! credentials or input, 403 for another user's path, 404 for a task that is
+//! not the caller's, 422 for a body that breaks a rule, 413/415 for the
+//! body's size and type, 503/504 when an upstream is down or slow. 5xx
+//! bodies stay generic; the cause is logged once, inside the request's span.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};

@@ -5,9 +5,8 @@
 
 mod auth;
 mod error;
-mod health;
+mod routes;
 pub mod settings;
-mod tasks;
 mod upstream;
 
 use std::future::Future;
@@ -17,7 +16,6 @@ use anyhow::Context;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::routing::{get, patch};
 use proto::auth::auth_verify_client::AuthVerifyClient;
 use tokio::net::TcpListener;
 use tonic_health::pb::health_client::HealthClient;
@@ -44,7 +42,7 @@ const STRIPPED_HEADERS: [&str; 3] = ["x-user-id", "x-internal-auth", "x-forwarde
 #[derive(Clone)]
 pub struct AppState {
     auth: Authenticator,
-    tasks: upstream::Tasks,
+    tasks: upstream::TasksClient,
     /// auth-verify's health, in remote mode.
     verify_health: Option<HealthClient<tonic::transport::Channel>>,
     upstream_timeout: Duration,
@@ -71,7 +69,7 @@ impl AppState {
         };
         Ok(Self {
             auth: authenticator,
-            tasks: upstream::Tasks::new(config),
+            tasks: upstream::TasksClient::new(config),
             verify_health,
             upstream_timeout: config.upstream_timeout,
             request_timeout: config.request_timeout,
@@ -82,16 +80,7 @@ impl AppState {
 
 /// The whole HTTP API with its middleware.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/api/{user_id}/tasks", get(tasks::list).post(tasks::create))
-        .route(
-            "/api/{user_id}/tasks/{id}",
-            get(tasks::get).put(tasks::update).delete(tasks::delete),
-        )
-        .route("/api/{user_id}/tasks/{id}/complete", patch(tasks::toggle))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .fallback(|| async { ApiError::NotFound });
+    let routes = routes::table().fallback(|| async { ApiError::NotFound });
     with_middleware(routes, state)
 }
 

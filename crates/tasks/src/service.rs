@@ -115,8 +115,10 @@ fn status_filter(value: i32) -> Result<StatusFilter, Status> {
     }
 }
 
-/// The exact mapping of DESIGN.md; a database error's cause is logged here,
-/// inside the request's span, and never sent.
+/// Each repository error as its gRPC status: NOT_FOUND (missing, or
+/// another user's), INVALID_ARGUMENT (a rule broken, with the reason),
+/// INTERNAL for a database error, whose cause is logged here, inside the
+/// request's span, and never sent.
 pub(crate) fn to_status(err: TaskError) -> Status {
     match err {
         TaskError::NotFound => Status::not_found("task not found"),

@@ -1,4 +1,5 @@
-//! One test per verification rule of DESIGN.md's "Tokens" section.
+//! One test per token verification rule (the list in auth-core's crate docs
+//! and in the README's "Tokens" section).
 //!
 //! Every refused token here is correctly signed with the configured secret
 //! (HMAC computed over the exact bytes sent, whatever the header says), and

@@ -1,0 +1,167 @@
+//! [`TasksClient`]: the tasks service as the edge calls it. Every call
+//! carries the verified user id in `x-user-id`, a fresh internal credential
+//! and the trace context, is bounded by `EDGE_UPSTREAM_TIMEOUT_MS` (retries
+//! included), and is retried once on another replica when [`super::retry`]
+//! allows.
+
+use std::future::Future;
+use std::time::Duration;
+
+use auth_core::InternalSigner;
+use proto::tasks as pb;
+use proto::tasks::tasks_client::TasksClient as GrpcClient;
+use proto::tasks::tasks_server::SERVICE_NAME;
+use tokio::time::Instant;
+use tonic::metadata::{MetadataKey, MetadataValue};
+use tonic::transport::Channel;
+use tonic_health::pb::health_client::HealthClient;
+
+use super::retry::{Failure, Idempotent, MAX_ATTEMPTS, api_error};
+use super::{Options, Pool, health_check};
+use crate::error::ApiError;
+use crate::settings::Config;
+
+/// Reads and the full replacement (PUT) may be sent twice; a second
+/// create, toggle or delete could be applied twice (a second delete would
+/// answer 404 for a task the first one deleted).
+macro_rules! idempotent {
+    ($($message:ident => $idempotent:literal),* $(,)?) => {
+        $(impl Idempotent for pb::$message {
+            const IDEMPOTENT: bool = $idempotent;
+        })*
+    };
+}
+
+idempotent! {
+    ListTasksRequest => true,
+    GetTaskRequest => true,
+    UpdateTaskRequest => true,
+    CreateTaskRequest => false,
+    DeleteTaskRequest => false,
+    ToggleCompleteRequest => false,
+}
+
+/// The tasks service, as the edge calls it. Cheap to clone.
+#[derive(Clone)]
+pub struct TasksClient {
+    pool: Pool,
+    client: GrpcClient<Channel>,
+    health: HealthClient<Channel>,
+    signer: InternalSigner,
+    timeout: Duration,
+}
+
+impl TasksClient {
+    /// The pool over `TASKS_URL`, and the settings every call uses.
+    pub fn new(config: &Config) -> Self {
+        let options = Options {
+            name: "tasks",
+            connect_timeout: config.connect_timeout,
+            resolve_interval: config.resolve_interval,
+        };
+        let pool = Pool::new(&config.tasks_urls, options);
+        Self::with_pool(pool, config.signer.clone(), config.upstream_timeout)
+    }
+
+    pub fn with_pool(pool: Pool, signer: InternalSigner, timeout: Duration) -> Self {
+        let channel = pool.channel();
+        Self {
+            client: GrpcClient::new(channel.clone()),
+            health: HealthClient::new(channel),
+            pool,
+            signer,
+            timeout,
+        }
+    }
+
+    /// Makes one call for `user_id`: `call` receives a client and the
+    /// prepared request (twice when the call is retried).
+    pub async fn call<M, R, F, Fut>(
+        &self,
+        user_id: &str,
+        message: M,
+        call: F,
+    ) -> Result<R, ApiError>
+    where
+        M: Idempotent + Clone,
+        F: Fn(GrpcClient<Channel>, tonic::Request<M>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
+    {
+        let credential = self
+            .signer
+            .mint(user_id)
+            .map_err(|error| ApiError::Internal(error.to_string()))?;
+        let user_id = MetadataValue::try_from(user_id)
+            .map_err(|_| ApiError::Internal("user id is not valid metadata".to_owned()))?;
+        let authorization = MetadataValue::try_from(format!("Bearer {credential}"))
+            .map_err(|_| ApiError::Internal("credential is not valid metadata".to_owned()))?;
+        let deadline = Instant::now() + self.timeout;
+        self.has_endpoints(deadline).await?;
+        let mut attempt = 1;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return Err(ApiError::Timeout);
+            }
+            let mut request = tonic::Request::new(message.clone());
+            request.set_timeout(remaining);
+            let metadata = request.metadata_mut();
+            metadata.insert(proto::USER_ID_METADATA, user_id.clone());
+            metadata.insert("authorization", authorization.clone());
+            service_kit::trace::inject(|key, value| {
+                if let (Ok(key), Ok(value)) = (
+                    MetadataKey::from_bytes(key.as_bytes()),
+                    MetadataValue::try_from(value),
+                ) {
+                    metadata.insert(key, value);
+                }
+            });
+            let status =
+                match tokio::time::timeout(remaining, call(self.client.clone(), request)).await {
+                    Err(_) => return Err(ApiError::Timeout),
+                    Ok(Ok(reply)) => return Ok(reply.into_inner()),
+                    Ok(Err(status)) => status,
+                };
+            let failure = Failure::of(&status);
+            if attempt >= MAX_ATTEMPTS || !failure.retryable(status.code(), M::IDEMPOTENT) {
+                return Err(api_error(status));
+            }
+            tracing::warn!(
+                code = ?status.code(),
+                error = %status.message(),
+                "tasks call failed; trying another replica"
+            );
+            attempt += 1;
+            self.pool.refresh(deadline).await;
+        }
+    }
+
+    /// Whether tasks answers its health check as SERVING (asked again on
+    /// another replica when the first answer is a failure).
+    pub async fn ready(&self) -> Result<(), String> {
+        let deadline = Instant::now() + self.timeout;
+        self.has_endpoints(deadline)
+            .await
+            .map_err(|error| format!("{SERVICE_NAME}: {error}"))?;
+        let first = health_check(self.health.clone(), SERVICE_NAME, self.timeout).await;
+        if first.is_ok() {
+            return first;
+        }
+        self.pool.refresh(deadline).await;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return first;
+        }
+        health_check(self.health.clone(), SERVICE_NAME, remaining).await
+    }
+
+    /// Fails fast when the pool has nothing to balance over (a channel with
+    /// no endpoint would wait instead of failing).
+    async fn has_endpoints(&self, deadline: Instant) -> Result<(), ApiError> {
+        match self.pool.endpoints(deadline).await {
+            None => Err(ApiError::Timeout),
+            Some(0) => Err(ApiError::Unavailable("no tasks endpoint".to_owned())),
+            Some(_) => Ok(()),
+        }
+    }
+}

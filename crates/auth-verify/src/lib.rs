@@ -8,8 +8,7 @@ use anyhow::Context;
 use auth_core::{AuthConfig, AuthSettings, TokenVerifier};
 use proto::auth::auth_verify_server::{AuthVerify, AuthVerifyServer};
 use proto::auth::{VerifyRequest, VerifyResponse};
-use serde::Deserialize;
-use service_kit::{Service, Source};
+use service_kit::{Listen, Service, Shutdown, Source};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
@@ -23,57 +22,28 @@ pub use proto::auth::auth_verify_server::SERVICE_NAME;
 /// Largest request accepted: a token is at most 8 KiB, plus framing.
 const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
-/// Settings of auth-verify itself, as read; token settings are auth-core's
-/// [`AuthSettings`].
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct Settings {
-    /// `AUTH_VERIFY_LISTEN_ADDR`.
-    pub auth_verify_listen_addr: String,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            auth_verify_listen_addr: "0.0.0.0:50051".to_owned(),
-        }
-    }
-}
-
-/// auth-verify's validated configuration.
+/// auth-verify's validated configuration: the token settings (auth-core's
+/// [`AuthSettings`], checked); it listens on `AUTH_VERIFY_LISTEN_ADDR`.
 #[derive(Debug, Clone)]
 pub struct Config {
-    pub listen_addr: String,
     pub auth: AuthConfig,
-}
-
-impl Config {
-    /// Checks both halves of the settings.
-    pub fn new(auth: &AuthSettings, settings: Settings) -> anyhow::Result<Self> {
-        Ok(Self {
-            listen_addr: settings.auth_verify_listen_addr,
-            auth: auth.validate()?,
-        })
-    }
 }
 
 impl Service for Config {
     const NAME: &'static str = "auth-verify";
+    const LISTEN: Listen = Listen {
+        var: "AUTH_VERIFY_LISTEN_ADDR",
+        default: "0.0.0.0:50051",
+    };
 
     fn load(source: &Source) -> anyhow::Result<Self> {
         let auth: AuthSettings = service_kit::settings(source)?;
-        Self::new(&auth, service_kit::settings(source)?)
+        Ok(Self {
+            auth: auth.validate()?,
+        })
     }
 
-    fn listen_addr(&self) -> &str {
-        &self.listen_addr
-    }
-
-    async fn run(
-        self,
-        listener: TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
+    async fn run(self, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
         serve(self.auth.verifier()?, listener, shutdown).await
     }
 }

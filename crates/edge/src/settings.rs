@@ -3,7 +3,6 @@
 //! [`Default`]), and [`Config`], the same checked once at start-up together
 //! with auth-core's token settings.
 
-use std::future::Future;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,7 +10,7 @@ use auth_core::{AuthConfig, AuthSettings, InternalSigner};
 use axum::http::HeaderValue;
 use secrecy::SecretString;
 use serde::Deserialize;
-use service_kit::{Service, Source, millis};
+use service_kit::{Listen, Service, Shutdown, Source, millis};
 use tokio::net::TcpListener;
 
 use crate::upstream::Urls;
@@ -24,12 +23,10 @@ const REQUEST_MS: std::ops::RangeInclusive<u64> = 1..=3_600_000;
 const RESOLVE_MS: std::ops::RangeInclusive<u64> = 100..=3_600_000;
 
 /// The edge's own settings, as read; token settings are auth-core's
-/// [`AuthSettings`].
+/// [`AuthSettings`], and `EDGE_LISTEN_ADDR` is read by [`service_kit`].
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// `EDGE_LISTEN_ADDR`.
-    pub edge_listen_addr: String,
     /// `TASKS_URL`: one URL, or several separated by commas.
     pub tasks_url: String,
     /// `AUTH_VERIFY_URL`: when set, tokens are verified by auth-verify.
@@ -50,7 +47,6 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            edge_listen_addr: "0.0.0.0:8080".to_owned(),
             tasks_url: "http://127.0.0.1:50052".to_owned(),
             auth_verify_url: None,
             internal_auth_secret: None,
@@ -78,7 +74,6 @@ impl Settings {
 #[derive(Clone)]
 pub struct Config {
     pub(crate) auth: AuthConfig,
-    pub(crate) listen_addr: String,
     pub(crate) tasks_urls: Urls,
     pub(crate) auth_verify_urls: Option<Urls>,
     pub(crate) signer: InternalSigner,
@@ -102,7 +97,6 @@ impl Config {
         Ok(Self {
             cors_origin: origin_of(auth.better_auth_url())?,
             auth,
-            listen_addr: settings.edge_listen_addr,
             tasks_urls: Urls::parse(&settings.tasks_url).context("TASKS_URL")?,
             auth_verify_urls,
             signer: InternalSigner::new(settings.internal_auth_secret.as_ref())?,
@@ -132,23 +126,18 @@ impl Config {
 
 impl Service for Config {
     const NAME: &'static str = "edge";
+    const LISTEN: Listen = Listen {
+        var: "EDGE_LISTEN_ADDR",
+        default: "0.0.0.0:8080",
+    };
 
     fn load(source: &Source) -> anyhow::Result<Self> {
         let auth: AuthSettings = service_kit::settings(source)?;
         Self::new(&auth, service_kit::settings(source)?)
     }
 
-    fn listen_addr(&self) -> &str {
-        &self.listen_addr
-    }
-
-    async fn run(
-        self,
-        listener: TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> anyhow::Result<()> {
-        let state = crate::AppState::new(&self)?;
-        crate::serve(state, listener, shutdown).await
+    async fn run(self, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+        crate::serve(crate::AppState::new(&self)?, listener, shutdown).await
     }
 }
 
@@ -190,7 +179,6 @@ mod tests {
     #[test]
     fn the_defaults_are_valid() {
         let config = load(&[]).expect("valid");
-        assert_eq!(config.listen_addr, "0.0.0.0:8080");
         assert_eq!(config.upstream_timeout, Duration::from_secs(2));
         assert_eq!(config.resolve_interval, Duration::from_secs(5));
         assert!(config.auth_verify_urls.is_none());

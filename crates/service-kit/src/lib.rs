@@ -9,6 +9,6 @@ mod telemetry;
 pub mod trace;
 
 pub use config::{OutOfRange, Source, in_range, load_config, millis, settings, source_from};
-pub use service::{EXIT_CONFIG, Service, main};
+pub use service::{EXIT_CONFIG, Listen, Service, Shutdown, listen_addr, main};
 pub use shutdown::shutdown_signal;
 pub use telemetry::{Telemetry, init_telemetry};

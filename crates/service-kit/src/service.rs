@@ -5,35 +5,56 @@
 //! after pending traces are flushed.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::config::{Source, load_config};
+
+/// The address `listen.var` names, or its default.
+pub fn listen_addr(source: &Source, listen: Listen) -> anyhow::Result<String> {
+    match source.get_string(&listen.var.to_ascii_lowercase()) {
+        Ok(addr) => Ok(addr),
+        Err(config::ConfigError::NotFound(_)) => Ok(listen.default.to_owned()),
+        Err(error) => Err(anyhow::anyhow!("{} is not valid: {error}", listen.var)),
+    }
+}
 use crate::shutdown::shutdown_signal;
 use crate::telemetry::init_telemetry;
 
 /// The exit status when the configuration is refused.
 pub const EXIT_CONFIG: u8 = 2;
 
+/// Resolves when the service should stop accepting and drain.
+pub type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Where a service listens: the variable that says so, and its default.
+#[derive(Debug, Clone, Copy)]
+pub struct Listen {
+    /// E.g. `EDGE_LISTEN_ADDR`.
+    pub var: &'static str,
+    /// E.g. `0.0.0.0:8080`.
+    pub default: &'static str,
+}
+
 /// A service binary, implemented by its validated configuration.
 pub trait Service: Sized {
     /// The binary's name: in logs, traces and the error line.
     const NAME: &'static str;
+    /// The address to listen on.
+    const LISTEN: Listen;
 
     /// Reads this service's settings from `source` and validates them all;
     /// the error names the variable to fix.
     fn load(source: &Source) -> anyhow::Result<Self>;
 
-    /// The address to listen on.
-    fn listen_addr(&self) -> &str;
-
     /// Serves on the bound `listener` until `shutdown` resolves.
     fn run(
         self,
         listener: TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
+        shutdown: Shutdown,
     ) -> impl Future<Output = anyhow::Result<()>>;
 }
 
@@ -52,8 +73,12 @@ pub fn main<S: Service>() -> ExitCode {
 }
 
 async fn start<S: Service>() -> ExitCode {
-    let service = match load_config().and_then(|source| S::load(&source)) {
-        Ok(service) => service,
+    let loaded = load_config().and_then(|source| {
+        let addr = listen_addr(&source, S::LISTEN)?;
+        Ok((addr, S::load(&source)?))
+    });
+    let (addr, service) = match loaded {
+        Ok(loaded) => loaded,
         Err(error) => {
             eprintln!("{}: {error:#}", S::NAME);
             return ExitCode::from(EXIT_CONFIG);
@@ -68,7 +93,7 @@ async fn start<S: Service>() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = match serve(service).await {
+    let code = match serve(service, &addr).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
@@ -80,10 +105,34 @@ async fn start<S: Service>() -> ExitCode {
     code
 }
 
-async fn serve<S: Service>(service: S) -> anyhow::Result<()> {
-    let addr = service.listen_addr().to_owned();
-    let listener = TcpListener::bind(&addr)
+async fn serve<S: Service>(service: S, addr: &str) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("could not listen on {addr}"))?;
-    service.run(listener, shutdown_signal()).await
+    service.run(listener, Box::pin(shutdown_signal())).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::source_from;
+
+    const LISTEN: Listen = Listen {
+        var: "EXAMPLE_LISTEN_ADDR",
+        default: "0.0.0.0:1",
+    };
+
+    #[test]
+    fn the_listen_address_is_its_variable_or_the_default() {
+        let set = source_from([("EXAMPLE_LISTEN_ADDR", "127.0.0.1:2")]);
+        assert_eq!(
+            listen_addr(&set, LISTEN).ok().as_deref(),
+            Some("127.0.0.1:2")
+        );
+        let unset = source_from([("OTHER_LISTEN_ADDR", "127.0.0.1:3")]);
+        assert_eq!(
+            listen_addr(&unset, LISTEN).ok().as_deref(),
+            Some("0.0.0.0:1")
+        );
+    }
 }

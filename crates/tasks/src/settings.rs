@@ -4,7 +4,6 @@
 //! internal secret turned into its verifier, the pool size in range.
 
 use std::fmt;
-use std::future::Future;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
@@ -12,13 +11,14 @@ use anyhow::Context;
 use auth_core::InternalVerifier;
 use secrecy::SecretString;
 use serde::Deserialize;
-use service_kit::{Service, Source, in_range};
+use service_kit::{Listen, Service, Shutdown, Source, in_range};
 use tokio::net::TcpListener;
 
 /// `TASKS_DB_MAX_CONNECTIONS`.
 const MAX_CONNECTIONS: RangeInclusive<u64> = 1..=1_000;
 
-/// Everything the tasks service reads, as read.
+/// Everything the tasks service reads, as read (`TASKS_LISTEN_ADDR` is read
+/// by [`service_kit`]).
 #[derive(Clone, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -27,8 +27,6 @@ pub struct Settings {
     pub database_url: Option<String>,
     /// `TASKS_SQLITE_PATH`: the embedded database file.
     pub tasks_sqlite_path: PathBuf,
-    /// `TASKS_LISTEN_ADDR`.
-    pub tasks_listen_addr: String,
     /// `INTERNAL_AUTH_SECRET`: verifies the edge's internal credentials.
     pub internal_auth_secret: Option<SecretString>,
     /// `TASKS_DB_MAX_CONNECTIONS`: PostgreSQL pool size; SQLite always uses
@@ -41,7 +39,6 @@ impl Default for Settings {
         Self {
             database_url: None,
             tasks_sqlite_path: PathBuf::from(".data/tasks.db"),
-            tasks_listen_addr: "0.0.0.0:50052".to_owned(),
             internal_auth_secret: None,
             tasks_db_max_connections: 10,
         }
@@ -80,17 +77,12 @@ impl Settings {
             },
             _ => Database::SqliteFile(self.tasks_sqlite_path),
         };
-        Ok(Config {
-            listen_addr: self.tasks_listen_addr,
-            database,
-            verifier,
-        })
+        Ok(Config { database, verifier })
     }
 }
 
 /// The tasks service's validated configuration.
 pub struct Config {
-    pub(crate) listen_addr: String,
     pub(crate) database: Database,
     pub(crate) verifier: InternalVerifier,
 }
@@ -126,21 +118,17 @@ impl Database {
 
 impl Service for Config {
     const NAME: &'static str = "tasks";
+    const LISTEN: Listen = Listen {
+        var: "TASKS_LISTEN_ADDR",
+        default: "0.0.0.0:50052",
+    };
 
     fn load(source: &Source) -> anyhow::Result<Self> {
         service_kit::settings::<Settings>(source)?.validate()
     }
 
-    fn listen_addr(&self) -> &str {
-        &self.listen_addr
-    }
-
-    fn run(
-        self,
-        listener: TcpListener,
-        shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> impl Future<Output = anyhow::Result<()>> {
-        crate::run(self, listener, shutdown)
+    async fn run(self, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+        crate::run(self, listener, shutdown).await
     }
 }
 
@@ -160,7 +148,6 @@ impl fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("database_url", &self.database_url.as_ref().map(|_| "[set]"))
             .field("tasks_sqlite_path", &self.tasks_sqlite_path)
-            .field("tasks_listen_addr", &self.tasks_listen_addr)
             .field("internal_auth_secret", &self.internal_auth_secret)
             .field("tasks_db_max_connections", &self.tasks_db_max_connections)
             .finish()
@@ -213,7 +200,6 @@ mod tests {
                 max_connections: 7
             }
         );
-        assert_eq!(config.listen_addr, "0.0.0.0:50052");
     }
 
     #[test]

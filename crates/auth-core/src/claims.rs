@@ -1,10 +1,12 @@
 //! The verified contents of a token that callers may rely on.
 
+use crate::UserId;
+
 /// What a verified token says about its holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Claims {
     /// The token's `sub`: the Better Auth user id.
-    pub user_id: String,
+    pub user_id: UserId,
     /// The user's e-mail address, when the token carries one as a string.
     pub email: Option<String>,
     /// The user's display name, when the token carries one as a string.

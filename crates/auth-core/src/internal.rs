@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::jwt::{self, PinnedKey, Rules};
 use crate::secret::checked_secret;
-use crate::{SettingsError, TokenError};
+use crate::{SettingsError, TokenError, UserId};
 
 /// The `iss` of internal credentials.
 pub const INTERNAL_ISSUER: &str = "todo-edge";
@@ -53,12 +53,12 @@ impl InternalSigner {
     }
 
     /// A credential for one call made on behalf of `user_id`.
-    pub fn mint(&self, user_id: &str) -> Result<String, MintError> {
+    pub fn mint(&self, user_id: &UserId) -> Result<String, MintError> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = InternalClaims {
             iss: INTERNAL_ISSUER,
             aud: INTERNAL_AUDIENCE,
-            sub: user_id,
+            sub: user_id.as_str(),
             iat: now,
             exp: now + LIFETIME_SECS,
         };
@@ -90,7 +90,7 @@ impl InternalVerifier {
     }
 
     /// The user the credential was minted for.
-    pub fn verify(&self, token: &str) -> Result<String, TokenError> {
+    pub fn verify(&self, token: &str) -> Result<UserId, TokenError> {
         let header = jwt::inspect(token)?;
         jwt::decode(token, &header, &self.key, &self.rules).map(|claims| claims.user_id)
     }
@@ -109,8 +109,9 @@ mod tests {
         let s = secret("internal-secret-internal-secret-0123");
         let signer = InternalSigner::new(Some(&s)).expect("signer");
         let verifier = InternalVerifier::new(Some(&s)).expect("verifier");
-        let token = signer.mint("user-1").expect("mint");
-        assert_eq!(verifier.verify(&token), Ok("user-1".to_owned()));
+        let user = UserId::parse("user-1").expect("a user id");
+        let token = signer.mint(&user).expect("mint");
+        assert_eq!(verifier.verify(&token), Ok(user));
     }
 
     #[test]
@@ -119,7 +120,9 @@ mod tests {
             InternalSigner::new(Some(&secret("one-secret-one-secret-one-secret-1"))).expect("s");
         let verifier =
             InternalVerifier::new(Some(&secret("two-secret-two-secret-two-secret-2"))).expect("v");
-        let token = signer.mint("user-1").expect("mint");
+        let token = signer
+            .mint(&UserId::parse("user-1").expect("a user id"))
+            .expect("mint");
         assert_eq!(verifier.verify(&token), Err(TokenError::BadSignature));
     }
 

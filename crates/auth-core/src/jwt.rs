@@ -9,7 +9,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, errors::ErrorKind};
 use serde_json::{Map, Value};
 
-use crate::{Claims, MAX_TOKEN_BYTES, TokenError};
+use crate::{Claims, MAX_TOKEN_BYTES, TokenError, UserId};
 
 /// Header parameters that would let a token choose or describe its own key,
 /// or demand processing we do not do: a token carrying any of them is refused.
@@ -25,7 +25,7 @@ pub const ALLOWED_ALGORITHMS: [Algorithm; 5] = [
 ];
 
 /// The longest `sub` accepted, in bytes.
-pub const MAX_SUBJECT_BYTES: usize = 255;
+pub const MAX_SUBJECT_BYTES: usize = crate::user_id::MAX_USER_ID_BYTES;
 
 /// What a token's header says about the key that should verify it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,29 +171,15 @@ pub fn decode(
     })
 }
 
-fn subject(sub: Option<&Value>) -> Result<String, TokenError> {
-    let sub = match sub {
-        None | Some(Value::Null) => return Err(TokenError::MissingClaim("sub")),
-        Some(Value::String(sub)) => sub,
-        Some(_) => return Err(TokenError::InvalidSubject("not a string")),
-    };
-    if sub.is_empty() {
-        return Err(TokenError::InvalidSubject("empty"));
+/// The `sub` claim as a [`UserId`]: the one place a token's subject is parsed.
+fn subject(sub: Option<&Value>) -> Result<UserId, TokenError> {
+    match sub {
+        None | Some(Value::Null) => Err(TokenError::MissingClaim("sub")),
+        Some(Value::String(sub)) => {
+            UserId::parse(sub.as_str()).map_err(|invalid| TokenError::InvalidSubject(invalid.0))
+        }
+        Some(_) => Err(TokenError::InvalidSubject("not a string")),
     }
-    if sub.len() > MAX_SUBJECT_BYTES {
-        return Err(TokenError::InvalidSubject("longer than 255 bytes"));
-    }
-    if sub.chars().any(is_invisible) {
-        return Err(TokenError::InvalidSubject("contains control characters"));
-    }
-    Ok(sub.clone())
-}
-
-/// Control characters, and the Unicode line separators and bidirectional
-/// overrides that would let an id display as another.
-fn is_invisible(c: char) -> bool {
-    c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// An attacker-chosen header value, cut and cleaned so it is safe to log and

@@ -28,6 +28,7 @@ mod secret;
 mod settings;
 #[cfg(feature = "test-support")]
 pub mod testing;
+mod user_id;
 #[cfg(feature = "verifier")]
 mod verifier;
 
@@ -43,6 +44,7 @@ pub use keys::KeySource;
 pub use secret::MIN_SECRET_BYTES;
 #[cfg(feature = "verifier")]
 pub use settings::{AuthConfig, AuthSettings, JwtMode};
+pub use user_id::{InvalidUserId, MAX_USER_ID_BYTES, UserId};
 #[cfg(feature = "verifier")]
 pub use verifier::TokenVerifier;
 

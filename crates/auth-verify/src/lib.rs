@@ -62,7 +62,7 @@ impl AuthVerify for VerifyService {
         let token = request.into_inner().token;
         match self.verifier.verify(&token).await {
             Ok(claims) => Ok(Response::new(VerifyResponse {
-                user_id: claims.user_id,
+                user_id: claims.user_id.into_string(),
                 email: claims.email,
                 name: claims.name,
                 expires_at: claims.expires_at,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use auth_core::{Claims, TokenVerifier};
+use auth_core::{Claims, TokenVerifier, UserId};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::{header, request::Parts};
 use proto::auth::VerifyRequest;
@@ -49,8 +49,12 @@ impl Authenticator {
                 match reply {
                     Ok(reply) => {
                         let reply = reply.into_inner();
+                        // auth-verify applies the same rules: a bad id is a
+                        // fault of the deployment, not of the token.
+                        let user_id = UserId::parse(reply.user_id)
+                            .map_err(ApiError::internal("auth-verify's answer"))?;
                         Ok(Claims {
-                            user_id: reply.user_id,
+                            user_id,
                             email: reply.email,
                             name: reply.name,
                             expires_at: reply.expires_at,
@@ -68,9 +72,9 @@ impl Authenticator {
 }
 
 /// The verified caller of a `/api/{user_id}/…` route: the token is valid and
-/// its subject is the path's `user_id`.
+/// its subject, parsed once into a [`UserId`], is the path's `user_id`.
 #[derive(Debug)]
-pub struct Caller(pub Claims);
+pub struct Caller(pub UserId);
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -90,7 +94,7 @@ impl FromRequestParts<AppState> for Caller {
             tracing::info!("path user id differs from the token's subject");
             return Err(ApiError::Forbidden);
         }
-        Ok(Self(claims))
+        Ok(Self(claims.user_id))
     }
 }
 

@@ -6,7 +6,6 @@
 //! body's size and type, 503/504 when an upstream is down or slow. 5xx
 //! bodies stay generic; the cause is logged once, inside the request's span.
 
-use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -42,8 +41,10 @@ pub enum ApiError {
     Unavailable(String),
     #[error("upstream timed out")]
     Timeout,
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A fault of ours or of the deployment; the cause chain is logged (with
+    /// `{:#}`, once) and never sent.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
 }
 
 #[derive(Serialize)]
@@ -55,6 +56,15 @@ struct Problem<'a> {
 }
 
 impl ApiError {
+    /// For `map_err`: an [`ApiError::Internal`] whose cause is `error`, with
+    /// what was being done.
+    pub fn internal<E>(doing: &'static str) -> impl FnOnce(E) -> Self
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        move |error| Self::Internal(anyhow::Error::new(error).context(doing))
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
@@ -110,7 +120,7 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail: self.detail(),
         };
-        let mut response = (status, Json(problem)).into_response();
+        let mut response = (status, axum::Json(problem)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(challenge) = self
@@ -166,7 +176,31 @@ impl From<tonic::Status> for ApiError {
             Code::DeadlineExceeded | Code::Cancelled => Self::Timeout,
             // Tasks refusing the edge's own credential is a deployment fault,
             // not the user's: never a 401 to the client.
-            code => Self::Internal(format!("tasks answered {code:?}: {}", status.message())),
+            code => Self::Internal(
+                anyhow::Error::new(status).context(format!("tasks answered {code:?}")),
+            ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_chain_for_the_log_only() {
+        let status = tonic::Status::unauthenticated("invalid internal credential: expired");
+        let error = ApiError::from(status);
+        let logged = error.to_string();
+        assert!(
+            logged.contains("tasks answered Unauthenticated"),
+            "{logged}"
+        );
+        assert!(
+            logged.contains("invalid internal credential: expired"),
+            "{logged}"
+        );
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.detail(), "internal error");
     }
 }

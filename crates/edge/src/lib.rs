@@ -5,6 +5,7 @@
 
 mod auth;
 mod error;
+mod extract;
 mod routes;
 pub mod settings;
 mod upstream;

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use auth_core::InternalVerifier;
+use auth_core::{InternalVerifier, UserId};
 use proto::USER_ID_METADATA;
 use tonic::metadata::MetadataMap;
 use tonic::service::Interceptor;
@@ -13,19 +13,19 @@ use tonic::{Request, Status};
 
 /// The verified user a call is made for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller(pub String);
+pub struct Caller(pub UserId);
 
 impl Caller {
     /// The caller of an admitted request, also recorded as `user_id` on the
-    /// request's span. A request that did not pass [`InternalAuth`] has
-    /// none, and is refused.
-    pub fn of<T>(request: &Request<T>) -> Result<&str, Status> {
+    /// current span (a service method's). A request that did not pass
+    /// [`InternalAuth`] has none, and is refused.
+    pub fn of<T>(request: &Request<T>) -> Result<&UserId, Status> {
         let user_id = request
             .extensions()
             .get::<Caller>()
-            .map(|caller| caller.0.as_str())
+            .map(|caller| &caller.0)
             .ok_or_else(|| Status::unauthenticated("missing internal credential"))?;
-        tracing::Span::current().record("user_id", user_id);
+        tracing::Span::current().record("user_id", user_id.as_str());
         Ok(user_id)
     }
 }
@@ -44,14 +44,14 @@ impl InternalAuth {
     }
 
     /// The verified user id, or why the call is refused (never token text).
-    fn authenticate(&self, metadata: &MetadataMap) -> Result<String, Status> {
+    fn authenticate(&self, metadata: &MetadataMap) -> Result<UserId, Status> {
         let token = bearer(metadata)?;
         let subject = self.verifier.verify(token).map_err(|err| {
             Status::unauthenticated(format!("invalid internal credential: {err}"))
         })?;
         let user_id = single_ascii(metadata, USER_ID_METADATA)?
             .ok_or_else(|| Status::unauthenticated("missing x-user-id"))?;
-        if user_id != subject {
+        if subject != user_id {
             return Err(Status::unauthenticated(
                 "x-user-id does not match the internal credential",
             ));
@@ -64,6 +64,8 @@ impl Interceptor for InternalAuth {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         match self.authenticate(request.metadata()) {
             Ok(user_id) => {
+                // On the call's span (see `server::serve`'s `trace_fn`).
+                tracing::Span::current().record("user_id", user_id.as_str());
                 request.extensions_mut().insert(Caller(user_id));
                 Ok(request)
             }
@@ -125,7 +127,7 @@ mod tests {
         let secret = SecretString::from(SECRET.to_owned());
         InternalSigner::new(Some(&secret))
             .expect("signer")
-            .mint(user)
+            .mint(&UserId::parse(user).expect("a user id"))
             .expect("mint")
     }
 
@@ -156,7 +158,7 @@ mod tests {
         let request = auth()
             .call(request(Some(&bearer), Some("u1")))
             .expect("admitted");
-        assert_eq!(Caller::of(&request).ok(), Some("u1"));
+        assert_eq!(Caller::of(&request).map(UserId::as_str).ok(), Some("u1"));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::auth::Caller;
-use crate::repo::{self, NewTask, StatusFilter, Task, TaskError, TaskUpdate};
+use crate::repo::{self, NewTask, Page, StatusFilter, Task, TaskError, TaskUpdate};
 
 /// The service: a handle on the connection pool.
 #[derive(Clone)]
@@ -26,8 +26,12 @@ impl TasksService {
     }
 }
 
+/// Each method parses the request (a rule broken is INVALID_ARGUMENT before
+/// anything is read), then calls the repository for the caller. Its span
+/// records the caller's `user_id`, never the task's text.
 #[tonic::async_trait]
 impl Tasks for TasksService {
+    #[tracing::instrument(skip_all, fields(user_id))]
     async fn list_tasks(
         &self,
         request: Request<ListTasksRequest>,
@@ -35,7 +39,8 @@ impl Tasks for TasksService {
         let user = Caller::of(&request)?;
         let req = request.get_ref();
         let filter = status_filter(req.status)?;
-        let tasks = repo::list(user, &self.db, filter, req.limit, req.offset)
+        let page = Page::parse(req.limit, req.offset).map_err(to_status)?;
+        let tasks = repo::list(user, &self.db, filter, page)
             .await
             .map_err(to_status)?;
         Ok(Response::new(ListTasksResponse {
@@ -43,19 +48,18 @@ impl Tasks for TasksService {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(user_id))]
     async fn create_task(
         &self,
         request: Request<CreateTaskRequest>,
     ) -> Result<Response<pb::Task>, Status> {
         let user = Caller::of(&request)?;
         let req = request.get_ref();
-        let new = NewTask {
-            title: req.title.clone(),
-            description: req.description.clone(),
-        };
+        let new = NewTask::parse(&req.title, req.description.clone()).map_err(to_status)?;
         reply(repo::create(user, &self.db, new).await)
     }
 
+    #[tracing::instrument(skip_all, fields(user_id, task_id = request.get_ref().id))]
     async fn get_task(
         &self,
         request: Request<GetTaskRequest>,
@@ -64,20 +68,19 @@ impl Tasks for TasksService {
         reply(repo::get(user, &self.db, request.get_ref().id).await)
     }
 
+    #[tracing::instrument(skip_all, fields(user_id, task_id = request.get_ref().id))]
     async fn update_task(
         &self,
         request: Request<UpdateTaskRequest>,
     ) -> Result<Response<pb::Task>, Status> {
         let user = Caller::of(&request)?;
         let req = request.get_ref();
-        let changes = TaskUpdate {
-            title: req.title.clone(),
-            description: req.description.clone(),
-            completed: req.completed,
-        };
+        let changes = TaskUpdate::parse(&req.title, req.description.clone(), req.completed)
+            .map_err(to_status)?;
         reply(repo::update(user, &self.db, req.id, changes).await)
     }
 
+    #[tracing::instrument(skip_all, fields(user_id, task_id = request.get_ref().id))]
     async fn delete_task(
         &self,
         request: Request<DeleteTaskRequest>,
@@ -89,6 +92,7 @@ impl Tasks for TasksService {
         Ok(Response::new(DeleteTaskResponse {}))
     }
 
+    #[tracing::instrument(skip_all, fields(user_id, task_id = request.get_ref().id))]
     async fn toggle_complete(
         &self,
         request: Request<ToggleCompleteRequest>,

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 pub use auth_core::testing::TestServer;
-use auth_core::{InternalSigner, InternalVerifier};
+use auth_core::{InternalSigner, InternalVerifier, UserId};
 use sea_orm::{ConnectionTrait, DatabaseConnection};
 use secrecy::SecretString;
 use tokio::net::TcpListener;
@@ -248,7 +248,7 @@ fn with_database(admin_url: &str, name: &str) -> anyhow::Result<String> {
 /// `Bearer <internal credential>` for `user_id`, as the edge sends it.
 pub fn bearer(internal_secret: &str, user_id: &str) -> anyhow::Result<String> {
     let secret = SecretString::from(internal_secret.to_owned());
-    let token = InternalSigner::new(Some(&secret))?.mint(user_id)?;
+    let token = InternalSigner::new(Some(&secret))?.mint(&UserId::parse(user_id)?)?;
     Ok(format!("Bearer {token}"))
 }
 

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use auth_core::{
     AuthSettings, Claims, INTERNAL_AUDIENCE, INTERNAL_ISSUER, InternalSigner, InternalVerifier,
-    MAX_TOKEN_BYTES, SettingsError, TokenError, TokenVerifier,
+    MAX_TOKEN_BYTES, SettingsError, TokenError, TokenVerifier, UserId,
 };
 use hmac::{Hmac, Mac};
 use secrecy::SecretString;
@@ -191,7 +191,7 @@ async fn valid_token_is_accepted_with_its_claims() {
     assert_eq!(
         verified,
         Claims {
-            user_id: "user-123".to_owned(),
+            user_id: UserId::parse("user-123").expect("a user id"),
             email: Some("ada@example.com".to_owned()),
             name: Some("Ada Lovelace".to_owned()),
             expires_at: i64::try_from(claims["exp"].as_u64().expect("exp")).expect("fits"),
@@ -1051,7 +1051,9 @@ async fn internal_credential_is_not_a_user_token() {
     // Even signed with the same secret, an internal credential is refused by
     // the user-token verifier (its iss is not BETTER_AUTH_URL) ...
     let signer = InternalSigner::new(Some(&secret_string(SECRET))).expect("signer");
-    let credential = signer.mint("user-123").expect("mint");
+    let credential = signer
+        .mint(&UserId::parse("user-123").expect("a user id"))
+        .expect("mint");
     assert_refused(&credential, TokenError::WrongIssuer).await;
     // ... and a user token is refused by the internal verifier.
     let internal = InternalVerifier::new(Some(&secret_string(SECRET))).expect("verifier");
@@ -1059,7 +1061,10 @@ async fn internal_credential_is_not_a_user_token() {
         internal.verify(&jwt(&claims())),
         Err(TokenError::WrongIssuer)
     );
-    assert_eq!(internal.verify(&credential), Ok("user-123".to_owned()));
+    assert_eq!(
+        internal.verify(&credential).map(UserId::into_string),
+        Ok("user-123".to_owned())
+    );
 }
 
 #[test]
@@ -1067,7 +1072,9 @@ fn internal_verifier_applies_the_same_rules() {
     let internal = InternalVerifier::new(Some(&secret_string(SECRET))).expect("verifier");
     let claims = |exp: u64| json!({"iss": INTERNAL_ISSUER, "aud": INTERNAL_AUDIENCE, "sub": "u", "exp": exp});
     assert_eq!(
-        internal.verify(&jwt(&claims(now() + 30))),
+        internal
+            .verify(&jwt(&claims(now() + 30)))
+            .map(UserId::into_string),
         Ok("u".to_owned())
     );
     assert_eq!(

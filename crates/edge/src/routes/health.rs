@@ -2,15 +2,15 @@
 //! remote mode, answer their health checks; in-process verification has its
 //! keys, i.e. in JWKS mode the key set is loaded).
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use proto::auth::auth_verify_server::SERVICE_NAME as AUTH_VERIFY;
 use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::auth::Authenticator;
+use crate::extract::Json;
 use crate::upstream::health_check;
-use proto::auth::auth_verify_server::SERVICE_NAME as AUTH_VERIFY;
 
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))

@@ -1,9 +1,8 @@
 //! `/api/{user_id}/tasks…`: the six task operations, each scoped to the
-//! verified caller and forwarded to the tasks service.
+//! verified caller and forwarded to the tasks service. Each handler's span
+//! records the caller's `user_id` (and the task id), never a body.
 
-use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use proto::tasks as pb;
@@ -12,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::{Json, Path, Query};
 
 /// A task as the API shows it.
 #[derive(Debug, Serialize)]
@@ -69,18 +69,16 @@ pub struct UpdateBody {
     completed: Option<bool>,
 }
 
-type TaskPath = Result<Path<(String, i64)>, PathRejection>;
+/// `/api/{user_id}/tasks/{id}`: the user id is the caller's (checked by
+/// [`Caller`]); a non-numeric task id is 404.
+type TaskPath = Path<(String, i64)>;
 
-fn task_id(path: TaskPath) -> Result<i64, ApiError> {
-    Ok(path?.0.1)
-}
-
+#[tracing::instrument(name = "list tasks", skip_all, fields(user_id = %caller.0))]
 pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<Vec<TaskView>>, ApiError> {
-    let Query(query) = query?;
     let status = match query.status {
         StatusParam::All => pb::StatusFilter::All,
         StatusParam::Pending => pb::StatusFilter::Pending,
@@ -91,102 +89,99 @@ pub async fn list(
         limit: query.limit.unwrap_or(0),
         offset: query.offset.unwrap_or(0),
     };
-    let reply = state
-        .tasks
-        .call(&caller.0.user_id, request, |mut c, r| async move {
+    let reply = (state.tasks)
+        .call(&caller.0, request, |mut c, r| async move {
             c.list_tasks(r).await
         })
         .await?;
     Ok(Json(reply.tasks.into_iter().map(TaskView::from).collect()))
 }
 
+#[tracing::instrument(name = "create task", skip_all, fields(user_id = %caller.0))]
 pub async fn create(
     caller: Caller,
     State(state): State<AppState>,
-    body: Result<Json<CreateBody>, JsonRejection>,
+    Json(body): Json<CreateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Json(body) = body?;
     let request = pb::CreateTaskRequest {
         title: body.title,
         description: body.description,
     };
-    let user_id = caller.0.user_id;
-    let task = state
-        .tasks
-        .call(&user_id, request, |mut c, r| async move {
+    let task = (state.tasks)
+        .call(&caller.0, request, |mut c, r| async move {
             c.create_task(r).await
         })
         .await?;
     let mut headers = HeaderMap::new();
-    let location = format!("/api/{}/tasks/{}", user_id, task.id);
+    let location = format!("/api/{}/tasks/{}", caller.0, task.id);
     if let Ok(location) = HeaderValue::from_str(&location) {
         headers.insert(header::LOCATION, location);
     }
     Ok((StatusCode::CREATED, headers, Json(TaskView::from(task))))
 }
 
+#[tracing::instrument(name = "get task", skip_all, fields(user_id = %caller.0, task_id = id))]
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,
-    path: TaskPath,
+    Path((_, id)): TaskPath,
 ) -> Result<Json<TaskView>, ApiError> {
-    let request = pb::GetTaskRequest { id: task_id(path)? };
-    let task = state
-        .tasks
-        .call(&caller.0.user_id, request, |mut c, r| async move {
-            c.get_task(r).await
-        })
+    let request = pb::GetTaskRequest { id };
+    let task = (state.tasks)
+        .call(
+            &caller.0,
+            request,
+            |mut c, r| async move { c.get_task(r).await },
+        )
         .await?;
     Ok(Json(task.into()))
 }
 
+#[tracing::instrument(name = "update task", skip_all, fields(user_id = %caller.0, task_id = id))]
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
-    path: TaskPath,
-    body: Result<Json<UpdateBody>, JsonRejection>,
+    Path((_, id)): TaskPath,
+    Json(body): Json<UpdateBody>,
 ) -> Result<Json<TaskView>, ApiError> {
-    let id = task_id(path)?;
-    let Json(body) = body?;
     let request = pb::UpdateTaskRequest {
         id,
         title: body.title,
         description: body.description,
         completed: body.completed,
     };
-    let task = state
-        .tasks
-        .call(&caller.0.user_id, request, |mut c, r| async move {
+    let task = (state.tasks)
+        .call(&caller.0, request, |mut c, r| async move {
             c.update_task(r).await
         })
         .await?;
     Ok(Json(task.into()))
 }
 
+#[tracing::instrument(name = "delete task", skip_all, fields(user_id = %caller.0, task_id = id))]
 pub async fn delete(
     caller: Caller,
     State(state): State<AppState>,
-    path: TaskPath,
+    Path((_, id)): TaskPath,
 ) -> Result<StatusCode, ApiError> {
-    let request = pb::DeleteTaskRequest { id: task_id(path)? };
-    state
-        .tasks
-        .call(&caller.0.user_id, request, |mut c, r| async move {
+    let request = pb::DeleteTaskRequest { id };
+    (state.tasks)
+        .call(&caller.0, request, |mut c, r| async move {
             c.delete_task(r).await
         })
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[tracing::instrument(name = "toggle task", skip_all, fields(user_id = %caller.0, task_id = id))]
 pub async fn toggle(
     caller: Caller,
     State(state): State<AppState>,
-    path: TaskPath,
+    Path((_, id)): TaskPath,
 ) -> Result<Json<TaskView>, ApiError> {
-    let request = pb::ToggleCompleteRequest { id: task_id(path)? };
-    let task = state
-        .tasks
-        .call(&caller.0.user_id, request, |mut c, r| async move {
+    let request = pb::ToggleCompleteRequest { id };
+    let task = (state.tasks)
+        .call(&caller.0, request, |mut c, r| async move {
             c.toggle_complete(r).await
         })
         .await?;

@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use auth_core::InternalSigner;
+use auth_core::{InternalSigner, UserId};
 use proto::tasks as pb;
 use proto::tasks::tasks_client::TasksClient as GrpcClient;
 use proto::tasks::tasks_server::SERVICE_NAME;
@@ -75,10 +75,12 @@ impl TasksClient {
     }
 
     /// Makes one call for `user_id`: `call` receives a client and the
-    /// prepared request (twice when the call is retried).
+    /// prepared request (twice when the call is retried). Its span records
+    /// the user and the attempts, never the message.
+    #[tracing::instrument(name = "tasks call", skip_all, fields(user_id = %user_id, attempts))]
     pub async fn call<M, R, F, Fut>(
         &self,
-        user_id: &str,
+        user_id: &UserId,
         message: M,
         call: F,
     ) -> Result<R, ApiError>
@@ -90,15 +92,16 @@ impl TasksClient {
         let credential = self
             .signer
             .mint(user_id)
-            .map_err(|error| ApiError::Internal(error.to_string()))?;
-        let user_id = MetadataValue::try_from(user_id)
-            .map_err(|_| ApiError::Internal("user id is not valid metadata".to_owned()))?;
+            .map_err(ApiError::internal("minting the internal credential"))?;
+        let user_id = MetadataValue::try_from(user_id.as_str())
+            .map_err(ApiError::internal("the user id as x-user-id metadata"))?;
         let authorization = MetadataValue::try_from(format!("Bearer {credential}"))
-            .map_err(|_| ApiError::Internal("credential is not valid metadata".to_owned()))?;
+            .map_err(ApiError::internal("the internal credential as metadata"))?;
         let deadline = Instant::now() + self.timeout;
         self.has_endpoints(deadline).await?;
         let mut attempt = 1;
         loop {
+            tracing::Span::current().record("attempts", attempt);
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
                 return Err(ApiError::Timeout);

@@ -10,3 +10,4 @@ mod jwks;
 mod operations;
 mod router;
 mod scaling;
+mod trace;

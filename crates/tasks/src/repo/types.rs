@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::fields::{Description, Title};
 use crate::entity;
 
 /// A stored task, always owned by the user it was read for.
@@ -39,20 +40,45 @@ pub enum StatusFilter {
     Completed,
 }
 
-/// A task to create; validated by the repository.
+/// A task to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewTask {
-    pub title: String,
-    pub description: Option<String>,
+    pub title: Title,
+    pub description: Option<Description>,
+}
+
+impl NewTask {
+    /// Parses a title and an optional description, as a client sent them.
+    pub fn parse(title: &str, description: Option<String>) -> Result<Self, TaskError> {
+        Ok(Self {
+            title: Title::parse(title)?,
+            description: Description::parse_optional(description)?,
+        })
+    }
 }
 
 /// A full update: title and description are replaced (`None` clears the
 /// description); `completed: None` leaves the completion state as it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskUpdate {
-    pub title: String,
-    pub description: Option<String>,
+    pub title: Title,
+    pub description: Option<Description>,
     pub completed: Option<bool>,
+}
+
+impl TaskUpdate {
+    /// Parses a full update, as a client sent it.
+    pub fn parse(
+        title: &str,
+        description: Option<String>,
+        completed: Option<bool>,
+    ) -> Result<Self, TaskError> {
+        Ok(Self {
+            title: Title::parse(title)?,
+            description: Description::parse_optional(description)?,
+            completed,
+        })
+    }
 }
 
 /// Why a repository call failed. A task owned by someone else is

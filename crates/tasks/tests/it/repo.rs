@@ -1,33 +1,47 @@
 //! The repository against both backends: what a user relies on is stored,
 //! listed, changed and removed, and never visible to anyone else.
 
+use auth_core::UserId;
 use sea_orm::DatabaseConnection;
-use tasks::repo::{self, NewTask, StatusFilter, Task, TaskError, TaskUpdate};
+use tasks::repo::{self, NewTask, Page, StatusFilter, Task, TaskError, TaskUpdate};
 
 use crate::both_backends;
 use crate::common::{ALICE, BOB};
 
-fn new(title: &str, description: Option<&str>) -> NewTask {
-    NewTask {
-        title: title.to_owned(),
-        description: description.map(str::to_owned),
-    }
+fn user(id: &str) -> UserId {
+    UserId::parse(id).expect("a user id")
 }
 
-async fn create(db: &DatabaseConnection, user: &str, title: &str) -> Task {
-    repo::create(user, db, new(title, None))
+fn parse_new(title: &str, description: Option<&str>) -> Result<NewTask, TaskError> {
+    NewTask::parse(title, description.map(str::to_owned))
+}
+
+fn new(title: &str, description: Option<&str>) -> NewTask {
+    parse_new(title, description).expect("valid input")
+}
+
+fn update(title: &str, description: Option<&str>, completed: Option<bool>) -> TaskUpdate {
+    TaskUpdate::parse(title, description.map(str::to_owned), completed).expect("valid input")
+}
+
+fn page(limit: u32, offset: u64) -> Page {
+    Page::parse(limit, offset).expect("a valid page")
+}
+
+async fn create(db: &DatabaseConnection, user_id: &str, title: &str) -> Task {
+    repo::create(&user(user_id), db, new(title, None))
         .await
         .expect("create")
 }
 
 async fn titles(
     db: &DatabaseConnection,
-    user: &str,
+    user_id: &str,
     filter: StatusFilter,
     limit: u32,
     offset: u64,
 ) -> Vec<String> {
-    repo::list(user, db, filter, limit, offset)
+    repo::list(&user(user_id), db, filter, page(limit, offset))
         .await
         .expect("list")
         .into_iter()
@@ -47,7 +61,7 @@ fn is_not_found<T: std::fmt::Debug>(result: Result<T, TaskError>) -> bool {
 }
 
 async fn create_then_get_round_trips(db: DatabaseConnection) {
-    let created = repo::create(ALICE, &db, new("  Buy milk  ", Some("2 litres")))
+    let created = repo::create(&user(ALICE), &db, new("  Buy milk  ", Some("2 litres")))
         .await
         .expect("create");
     assert_eq!(created.user_id, ALICE);
@@ -56,7 +70,7 @@ async fn create_then_get_round_trips(db: DatabaseConnection) {
     assert!(!created.completed);
     assert_eq!(created.created_at, created.updated_at);
 
-    let fetched = repo::get(ALICE, &db, created.id).await.expect("get");
+    let fetched = repo::get(&user(ALICE), &db, created.id).await.expect("get");
     assert_eq!(fetched, created);
 
     let second = create(&db, ALICE, "Second").await;
@@ -67,12 +81,14 @@ async fn list_filters_and_pages_in_creation_order(db: DatabaseConnection) {
     for title in ["one", "two", "three", "four", "five"] {
         create(&db, ALICE, title).await;
     }
-    let all = repo::list(ALICE, &db, StatusFilter::All, 0, 0)
+    let all = repo::list(&user(ALICE), &db, StatusFilter::All, page(0, 0))
         .await
         .expect("list");
     for title in ["two", "four"] {
         let task = all.iter().find(|t| t.title == title).expect("present");
-        repo::toggle(ALICE, &db, task.id).await.expect("toggle");
+        repo::toggle(&user(ALICE), &db, task.id)
+            .await
+            .expect("toggle");
     }
 
     assert_eq!(
@@ -117,22 +133,20 @@ async fn limit_zero_means_one_hundred(db: DatabaseConnection) {
         titles(&db, ALICE, StatusFilter::All, 1000, 0).await.len(),
         101
     );
-    let reason = invalid_reason(repo::list(ALICE, &db, StatusFilter::All, 1001, 0).await);
+    let reason = invalid_reason(Page::parse(1001, 0));
     assert!(reason.contains("limit"), "{reason}");
 }
 
 async fn update_replaces_title_and_description(db: DatabaseConnection) {
-    let task = repo::create(ALICE, &db, new("Draft", Some("notes")))
+    let task = repo::create(&user(ALICE), &db, new("Draft", Some("notes")))
         .await
         .expect("create");
-    repo::toggle(ALICE, &db, task.id).await.expect("toggle");
+    repo::toggle(&user(ALICE), &db, task.id)
+        .await
+        .expect("toggle");
 
-    let changes = TaskUpdate {
-        title: " Final ".to_owned(),
-        description: None,
-        completed: None,
-    };
-    let updated = repo::update(ALICE, &db, task.id, changes)
+    let changes = update(" Final ", None, None);
+    let updated = repo::update(&user(ALICE), &db, task.id, changes)
         .await
         .expect("update");
     assert_eq!(updated.title, "Final");
@@ -141,26 +155,29 @@ async fn update_replaces_title_and_description(db: DatabaseConnection) {
     assert_eq!(updated.created_at, task.created_at);
     assert!(updated.updated_at > task.updated_at);
 
-    let changes = TaskUpdate {
-        title: "Final".to_owned(),
-        description: Some("new notes".to_owned()),
-        completed: Some(false),
-    };
-    let again = repo::update(ALICE, &db, task.id, changes)
+    let changes = update("Final", Some("new notes"), Some(false));
+    let again = repo::update(&user(ALICE), &db, task.id, changes)
         .await
         .expect("update");
     assert_eq!(again.description.as_deref(), Some("new notes"));
     assert!(!again.completed);
     assert!(again.updated_at > updated.updated_at);
-    assert_eq!(repo::get(ALICE, &db, task.id).await.expect("get"), again);
+    assert_eq!(
+        repo::get(&user(ALICE), &db, task.id).await.expect("get"),
+        again
+    );
 }
 
 async fn toggle_flips_completion_each_time(db: DatabaseConnection) {
     let task = create(&db, ALICE, "Walk").await;
-    let done = repo::toggle(ALICE, &db, task.id).await.expect("toggle");
+    let done = repo::toggle(&user(ALICE), &db, task.id)
+        .await
+        .expect("toggle");
     assert!(done.completed);
     assert!(done.updated_at > task.updated_at);
-    let undone = repo::toggle(ALICE, &db, task.id).await.expect("toggle");
+    let undone = repo::toggle(&user(ALICE), &db, task.id)
+        .await
+        .expect("toggle");
     assert!(!undone.completed);
     assert!(undone.updated_at > done.updated_at);
     assert_eq!(
@@ -172,53 +189,50 @@ async fn toggle_flips_completion_each_time(db: DatabaseConnection) {
 async fn delete_removes_the_task_once(db: DatabaseConnection) {
     let keep = create(&db, ALICE, "Keep").await;
     let gone = create(&db, ALICE, "Gone").await;
-    repo::delete(ALICE, &db, gone.id).await.expect("delete");
-    assert!(is_not_found(repo::get(ALICE, &db, gone.id).await));
-    assert!(is_not_found(repo::delete(ALICE, &db, gone.id).await));
+    repo::delete(&user(ALICE), &db, gone.id)
+        .await
+        .expect("delete");
+    assert!(is_not_found(repo::get(&user(ALICE), &db, gone.id).await));
+    assert!(is_not_found(repo::delete(&user(ALICE), &db, gone.id).await));
     assert_eq!(titles(&db, ALICE, StatusFilter::All, 0, 0).await, ["Keep"]);
-    assert_eq!(repo::get(ALICE, &db, keep.id).await.expect("get"), keep);
+    assert_eq!(
+        repo::get(&user(ALICE), &db, keep.id).await.expect("get"),
+        keep
+    );
 
     let next = create(&db, ALICE, "Next").await;
     assert!(next.id > gone.id, "ids of deleted tasks are not reused");
 }
 
 async fn missing_tasks_are_not_found(db: DatabaseConnection) {
-    let update = TaskUpdate {
-        title: "x".to_owned(),
-        description: None,
-        completed: None,
-    };
+    let update = update("x", None, None);
     for id in [0, -1, 424_242] {
-        assert!(is_not_found(repo::get(ALICE, &db, id).await));
+        assert!(is_not_found(repo::get(&user(ALICE), &db, id).await));
         assert!(is_not_found(
-            repo::update(ALICE, &db, id, update.clone()).await
+            repo::update(&user(ALICE), &db, id, update.clone()).await
         ));
-        assert!(is_not_found(repo::toggle(ALICE, &db, id).await));
-        assert!(is_not_found(repo::delete(ALICE, &db, id).await));
+        assert!(is_not_found(repo::toggle(&user(ALICE), &db, id).await));
+        assert!(is_not_found(repo::delete(&user(ALICE), &db, id).await));
     }
 }
 
 async fn users_never_see_each_others_tasks(db: DatabaseConnection) {
-    let alices = repo::create(ALICE, &db, new("Alice's", Some("private")))
+    let alices = repo::create(&user(ALICE), &db, new("Alice's", Some("private")))
         .await
         .expect("create");
     let bobs = create(&db, BOB, "Bob's").await;
 
-    let update = TaskUpdate {
-        title: "hijacked".to_owned(),
-        description: None,
-        completed: Some(true),
-    };
-    assert!(is_not_found(repo::get(BOB, &db, alices.id).await));
+    let update = update("hijacked", None, Some(true));
+    assert!(is_not_found(repo::get(&user(BOB), &db, alices.id).await));
     assert!(is_not_found(
-        repo::update(BOB, &db, alices.id, update).await
+        repo::update(&user(BOB), &db, alices.id, update).await
     ));
-    assert!(is_not_found(repo::toggle(BOB, &db, alices.id).await));
-    assert!(is_not_found(repo::delete(BOB, &db, alices.id).await));
+    assert!(is_not_found(repo::toggle(&user(BOB), &db, alices.id).await));
+    assert!(is_not_found(repo::delete(&user(BOB), &db, alices.id).await));
     assert_eq!(titles(&db, BOB, StatusFilter::All, 0, 0).await, ["Bob's"]);
 
     assert_eq!(
-        repo::get(ALICE, &db, alices.id).await.expect("get"),
+        repo::get(&user(ALICE), &db, alices.id).await.expect("get"),
         alices,
         "unchanged"
     );
@@ -226,20 +240,18 @@ async fn users_never_see_each_others_tasks(db: DatabaseConnection) {
         titles(&db, ALICE, StatusFilter::All, 0, 0).await,
         ["Alice's"]
     );
-    assert!(is_not_found(repo::get(ALICE, &db, bobs.id).await));
+    assert!(is_not_found(repo::get(&user(ALICE), &db, bobs.id).await));
 }
 
 async fn invalid_input_is_refused_and_changes_nothing(db: DatabaseConnection) {
     for title in ["", "   ", "\n\t"] {
-        let reason = invalid_reason(repo::create(ALICE, &db, new(title, None)).await);
+        let reason = invalid_reason(parse_new(title, None));
         assert!(reason.contains("title"), "{reason}");
     }
     let long = "x".repeat(201);
-    assert!(invalid_reason(repo::create(ALICE, &db, new(&long, None)).await).contains("200"));
+    assert!(invalid_reason(parse_new(&long, None)).contains("200"));
     let long = "d".repeat(1001);
-    assert!(
-        invalid_reason(repo::create(ALICE, &db, new("ok", Some(&long))).await).contains("1000")
-    );
+    assert!(invalid_reason(parse_new("ok", Some(&long))).contains("1000"));
     assert!(
         titles(&db, ALICE, StatusFilter::All, 0, 0).await.is_empty(),
         "nothing stored"
@@ -247,23 +259,18 @@ async fn invalid_input_is_refused_and_changes_nothing(db: DatabaseConnection) {
 
     let max_title = "ñ".repeat(200);
     let max_description = "é".repeat(1000);
-    let task = repo::create(ALICE, &db, new(&max_title, Some(&max_description)))
+    let task = repo::create(&user(ALICE), &db, new(&max_title, Some(&max_description)))
         .await
         .expect("limits are inclusive, in characters");
     assert_eq!(task.title, max_title);
 
-    let bad = TaskUpdate {
-        title: " ".to_owned(),
-        description: None,
-        completed: Some(true),
-    };
-    invalid_reason(repo::update(ALICE, &db, task.id, bad).await);
+    invalid_reason(TaskUpdate::parse(" ", None, Some(true)));
     assert_eq!(
-        repo::get(ALICE, &db, task.id).await.expect("get"),
+        repo::get(&user(ALICE), &db, task.id).await.expect("get"),
         task,
         "unchanged"
     );
-    invalid_reason(repo::create("", &db, new("ok", None)).await);
+    assert!(UserId::parse("").is_err(), "no task without an owner");
 }
 
 both_backends!(

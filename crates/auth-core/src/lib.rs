@@ -12,7 +12,12 @@
 //! tasks service needs. With the `verifier` feature (the edge,
 //! auth-verify): [`TokenVerifier`] for Better Auth's tokens, its settings,
 //! and the JWKS key source, which fetches keys over HTTPS (reqwest, rustls).
+//! With it too: [`bearer`] and [`problem`], what the edge and auth-verify's
+//! ext_authz share about requests: which token a request carries, and the
+//! answer (status, challenge, problem+json body) when it is refused.
 
+#[cfg(feature = "verifier")]
+pub mod bearer;
 mod claims;
 mod error;
 mod internal;
@@ -23,6 +28,8 @@ mod jwks;
 pub mod jwt;
 #[cfg(feature = "verifier")]
 mod keys;
+#[cfg(feature = "verifier")]
+pub mod problem;
 mod secret;
 #[cfg(feature = "verifier")]
 mod settings;
@@ -32,6 +39,8 @@ mod user_id;
 #[cfg(feature = "verifier")]
 mod verifier;
 
+#[cfg(feature = "verifier")]
+pub use bearer::bearer_token;
 pub use claims::Claims;
 pub use error::{SettingsError, TokenError};
 pub use internal::{INTERNAL_AUDIENCE, INTERNAL_ISSUER, InternalSigner, InternalVerifier};
@@ -41,6 +50,8 @@ pub use jwk::UnsupportedKey;
 pub use jwks::{Jwks, JwksOptions};
 #[cfg(feature = "verifier")]
 pub use keys::KeySource;
+#[cfg(feature = "verifier")]
+pub use problem::{Problem, Refusal};
 pub use secret::MIN_SECRET_BYTES;
 #[cfg(feature = "verifier")]
 pub use settings::{AuthConfig, AuthSettings, JwtMode};
@@ -51,3 +62,13 @@ pub use verifier::TokenVerifier;
 /// The largest token accepted, in bytes; longer ones are refused before any
 /// decoding.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
+
+/// Request headers that name a user or an internal caller. Whoever verifies
+/// the token (the edge, auth-verify's ext_authz) sets the ones it means and
+/// drops any a client sent.
+pub const IDENTITY_HEADERS: [&str; 4] = [
+    "x-user-id",
+    "x-user-id-bin",
+    "x-internal-auth",
+    "x-forwarded-user",
+];

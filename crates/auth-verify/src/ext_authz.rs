@@ -21,6 +21,7 @@ use envoy_types::pb::google::rpc;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tonic::{Code, Request, Response, Status};
+use tracing::Instrument;
 
 use crate::user_path::{DEFAULT_USER_PATHS, UserPaths};
 
@@ -112,6 +113,7 @@ impl Authorizer {
             }
             Refusal::from(error).problem()
         })?;
+        tracing::Span::current().record("user_id", claims.user_id.as_str());
         let path_user = self.config.user_paths.user_in(path).map_err(|not_normal| {
             tracing::info!(reason = %not_normal, "path refused");
             Problem::new(400, &not_normal.to_string())
@@ -171,7 +173,14 @@ impl Authorization for Authorizer {
                 "CheckRequest without attributes.request.http: only HTTP requests are judged",
             ));
         };
-        let response = match self.judge(&http).await {
+        // The path only: a query string could carry a token.
+        let span = tracing::info_span!(
+            "ext_authz",
+            method = %http.method,
+            path = %http.path.split('?').next().unwrap_or_default(),
+            user_id = tracing::field::Empty,
+        );
+        let response = match self.judge(&http).instrument(span).await {
             Ok(ok) => CheckResponse {
                 status: Some(rpc::Status::default()),
                 http_response: Some(HttpResponse::OkResponse(ok)),

@@ -388,6 +388,29 @@ async fn malformed_credentials_are_400_invalid_request() {
 }
 
 #[tokio::test]
+async fn a_user_id_that_is_not_visible_ascii_travels_in_base64() {
+    let server = spawn_hs256().await;
+    let mut client = connect(&server.url()).await;
+    let auth = bearer(&token("\u{fc}ser one", SECRET, 900));
+    let ok = allowed(
+        check(
+            &mut client,
+            request("/api/%C3%BCser%20one/tasks", &[("authorization", &auth)]),
+        )
+        .await,
+    );
+    let set = set_headers(&ok);
+    assert_eq!(
+        set.get("x-user-id-bin").map(String::as_str),
+        Some("w7xzZXIgb25l")
+    );
+    assert!(!set.contains_key("x-user-id"));
+    // Now x-user-id is not ours to set: any a client sent is removed.
+    assert!(ok.headers_to_remove.iter().any(|h| h == "x-user-id"));
+    assert!(!ok.headers_to_remove.iter().any(|h| h == "x-user-id-bin"));
+}
+
+#[tokio::test]
 async fn an_internal_credential_for_the_user_when_configured() {
     let settings = ExtAuthzSettings {
         internal_auth_secret: Some(SecretString::from(INTERNAL.to_owned())),

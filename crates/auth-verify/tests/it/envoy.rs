@@ -347,4 +347,16 @@ async fn requests_through_envoy_are_judged_by_auth_verify() {
             "invalid_request challenge"
         );
     }
+
+    // auth-verify gone: Envoy fails closed (503), even with a good token.
+    auth_verify.shutdown().await.expect("auth-verify stopped");
+    let response = http
+        .get(envoy.url("/api/user-1/tasks"))
+        .header("authorization", &good)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = response.text().await.expect("body");
+    assert!(!body.contains("GET /api/"), "reached the upstream: {body}");
 }

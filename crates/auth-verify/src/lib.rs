@@ -155,3 +155,46 @@ async fn set_health(reporter: &HealthReporter, ready: bool) {
         .set_service_status(ext_authz::SERVICE_NAME, status)
         .await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "auth-verify-settings-test-secret-0123";
+
+    /// auth-verify's configuration from these variables, on top of a valid
+    /// HS256 setup.
+    fn load(vars: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let mut all = vec![("BETTER_AUTH_SECRET", SECRET)];
+        all.extend_from_slice(vars);
+        Config::load(&service_kit::source_from(all))
+    }
+
+    fn refusal(vars: &[(&str, &str)]) -> String {
+        format!("{:#}", load(vars).expect_err("refused"))
+    }
+
+    #[test]
+    fn the_ext_authz_defaults_are_valid() {
+        let config = load(&[]).expect("valid");
+        let shown = format!("{:?}", config.ext_authz);
+        assert!(shown.contains(r#""api""#), "{shown}");
+        assert!(shown.contains("internal_credential: false"), "{shown}");
+        // Set but empty (as compose passes unset variables) means unset.
+        let config = load(&[("INTERNAL_AUTH_SECRET", "")]).expect("valid");
+        assert!(format!("{:?}", config.ext_authz).contains("internal_credential: false"));
+        let config = load(&[("INTERNAL_AUTH_SECRET", SECRET)]).expect("valid");
+        assert!(format!("{:?}", config.ext_authz).contains("internal_credential: true"));
+    }
+
+    #[test]
+    fn bad_ext_authz_settings_are_refused_at_load() {
+        let text = refusal(&[("AUTH_VERIFY_USER_PATHS", "/api/{user}")]);
+        assert!(text.starts_with("AUTH_VERIFY_USER_PATHS: "), "{text}");
+        let text = refusal(&[("INTERNAL_AUTH_SECRET", "short")]);
+        assert!(
+            text.contains("INTERNAL_AUTH_SECRET is only 5 bytes"),
+            "{text}"
+        );
+    }
+}

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The Rust services. One build stage compiles every binary once; one small
 # runtime stage per service, chosen with `--target edge|tasks|auth-verify`
 # (docker-compose.yml does). Every runtime image also carries `probe`, the

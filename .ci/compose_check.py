@@ -9,12 +9,15 @@ compose-check` before this) checks the shape; this checks the references:
 - every build context, Dockerfile and build target exists;
 - every binary the Dockerfiles build, copy or run is a workspace bin, and
   every health check runs a binary its image has;
-- every npm script web/Dockerfile runs is in web/package.json;
+- every npm script web/Dockerfile runs is in web/package.json, and every
+  node_modules/.bin tool it runs is installed at the top level by the lock;
 - tasks can scale (no container_name, no published port); only web and edge
   (and services in optional profiles) publish ports;
 - every URL in an environment value names a service (or localhost);
 - every ${VAR} the file reads is in .env.example, and the required ones
-  (${VAR:?…}) are set there.
+  (${VAR:?…}) are set there;
+- no Dockerfile has a `# syntax=` line (it pulls a frontend image, which
+  fails without a registry).
 
 Exit 0 when all hold, 1 with one line per problem otherwise.
 """
@@ -121,8 +124,16 @@ def check_web_dockerfile(path: Path) -> None:
     for script in re.findall(r"npm run ([\w:-]+)", text):
         if script not in scripts:
             problem(f"web/Dockerfile: runs `npm run {script}`, not a script in web/package.json")
-    if "npm ci" in text and not (path.parent / "package-lock.json").exists():
+    lock_path = path.parent / "package-lock.json"
+    if "npm ci" in text and not lock_path.exists():
         problem("web/Dockerfile: `npm ci` needs web/package-lock.json")
+        return
+    # A tool run from node_modules/.bin must be installed at the top level
+    # by the lock file (esbuild comes in through tsx and vite).
+    locked = json.loads(lock_path.read_text()).get("packages", {}) if lock_path.exists() else {}
+    for tool in sorted(set(re.findall(r"node_modules/\.bin/([\w.-]+)", text))):
+        if not any(tool in (meta.get("bin") or {}) for key, meta in locked.items() if key.count("node_modules/") == 1):
+            problem(f"web/Dockerfile: runs node_modules/.bin/{tool}, which no top-level package in web/package-lock.json provides")
 
 
 def env_values(service: dict) -> dict[str, str]:
@@ -203,6 +214,12 @@ def main() -> int:
             for host in re.findall(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([A-Za-z0-9_.-]+)", value):
                 if host not in services and host not in {"localhost", "127.0.0.1", "0.0.0.0"}:
                     problem(f"{name}: {key} points at {host!r}, which is not a service")
+
+    # A `# syntax=` line makes BuildKit fetch its frontend from a registry:
+    # the built-in one does everything these files use, and works offline.
+    for path in (ROOT / "Dockerfile", ROOT / "web" / "Dockerfile"):
+        if path.is_file() and re.match(r"#\s*syntax\s*=", path.read_text(), re.I):
+            problem(f"{path.relative_to(ROOT)}: drop the `# syntax=` line (it pulls a frontend image)")
 
     root_dockerfile = ROOT / "Dockerfile"
     if root_dockerfile.is_file():

@@ -49,12 +49,12 @@ dev-token user_id: dev-env
 secret:
     @python3 -c 'import secrets; print(secrets.token_urlsafe(48))'
 
-# Write .env for `docker compose` from .env.example, with generated secrets.
-env:
+# Write .env (or FILE) for `docker compose` from .env.example, with generated secrets.
+env file=".env":
     #!/usr/bin/env bash
     set -euo pipefail
-    if [ -f .env ]; then
-        echo ".env exists; kept (delete it to regenerate; the database volume keeps its first POSTGRES_PASSWORD)"
+    if [ -f "{{file}}" ]; then
+        echo "{{file}} exists; kept (delete it to regenerate; the database volume keeps its first POSTGRES_PASSWORD)"
         exit 0
     fi
     umask 077
@@ -63,8 +63,8 @@ env:
             *=change-me) echo "${line%=change-me}=$(just secret)" ;;
             *) printf '%s\n' "$line" ;;
         esac
-    done < .env.example > .env
-    echo "wrote .env (secrets generated; next: docker compose up)"
+    done < .env.example > "{{file}}"
+    echo "wrote {{file}} (secrets generated; next: docker compose up)"
 
 # Check docker-compose.yml without a Docker engine: the Compose Specification
 # schema, then every service, Dockerfile, build target and binary it names.
@@ -161,6 +161,14 @@ test-e2e-external: web-deps
 # Install the web app's npm packages from package-lock.json when missing.
 web-deps:
     [ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund
+
+# The whole stack in Docker (CI runs this after `just test`): build the
+# images, `up --wait --scale tasks=3`, then from outside: scaling under
+# traffic (stop, kill -9, scale 1 → 3), restarts (volume kept), jwks mode and
+# remote verification; `down -v` at the end. Its own project, env file and
+# ports: a developer's .env and stack are left alone. See tests/compose/.
+compose-test:
+    bash tests/compose/run.sh
 
 # Formatting, clippy, and the web app's type check, ESLint and Prettier check, as CI checks them.
 lint: web-deps

@@ -33,7 +33,21 @@ for name in RUST_IMAGE RUNTIME_IMAGE NODE_MAJOR POSTGRES_IMAGE; do
     [ -n "${!name}" ] || { echo "standins: could not read $name from the project's files" >&2; exit 1; }
 done
 
-have() { docker image inspect "$1" >/dev/null 2>&1; }
+# An image is there when it exists and is either not ours (a real image:
+# kept) or a stand-in built from the current recipes (their hash, in the
+# label todo.ci.recipe; a stand-in from older recipes is built again).
+RECIPES=$(cat "$HERE"/* | sha256sum | cut -c1-16)
+have() {
+    local labels
+    labels=$(docker image inspect --format \
+        '{{index .Config.Labels "todo.ci.standin"}}/{{index .Config.Labels "todo.ci.recipe"}}' "$1" 2>/dev/null) || return 1
+    case "$labels" in
+        /*) return 0 ;;                   # not a stand-in: the real image
+        debian/*) return 0 ;;             # a base image (debootstrap, no recipe file)
+        */"$RECIPES") return 0 ;;         # a stand-in from the current recipes
+        *) echo "standins: $1 is from older recipes; building it again"; return 1 ;;
+    esac
+}
 
 # Runs a build, its output in a log shown only when it fails.
 quietly() {
@@ -84,7 +98,8 @@ build() {
     local tag=$1 dockerfile=$2
     shift 2
     echo "standins: building $tag"
-    DOCKER_BUILDKIT=0 quietly "${tag//[\/:]/_}" docker build --tag "$tag" --file "$dockerfile" "$@"
+    DOCKER_BUILDKIT=0 quietly "${tag//[\/:]/_}" docker build --tag "$tag" --file "$dockerfile" \
+        --label "todo.ci.recipe=$RECIPES" "$@"
     echo "standins: built $tag"
 }
 
@@ -101,7 +116,8 @@ rust_image() {
     sysroot=$(rustc --print sysroot)
     tar -c -C "$HERE" rust.Dockerfile -C "$sysroot" bin lib |
         build "$RUST_IMAGE" rust.Dockerfile \
-            --build-arg "TOOLCHAIN=$host-x86_64-unknown-linux-gnu" --build-arg "RUST_VERSION=$host" -
+            --build-arg "TOOLCHAIN=$host-x86_64-unknown-linux-gnu" --build-arg "RUST_VERSION=$host" \
+            --build-arg "TAG=$RUST_IMAGE" -
 }
 
 distroless_image() {

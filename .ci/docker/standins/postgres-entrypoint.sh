@@ -42,6 +42,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
             -c "CREATE DATABASE \"$POSTGRES_DB\""
     fi
     for f in /docker-entrypoint-initdb.d/*; do
+        # shellcheck disable=SC1090 # init scripts are the user's
         case "$f" in
             *.sh) echo "running $f"; . "$f" ;;
             *.sql) echo "running $f"; psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" -f "$f" ;;

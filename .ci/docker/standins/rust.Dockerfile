@@ -6,7 +6,8 @@
 FROM todo-ci-standin/debian:bookworm
 ARG TOOLCHAIN
 ARG RUST_VERSION
-LABEL todo.ci.standin="rust:${RUST_VERSION}-slim-bookworm"
+ARG TAG
+LABEL todo.ci.standin="${TAG}"
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*

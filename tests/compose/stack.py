@@ -198,11 +198,12 @@ class Stack:
 
 @dataclass
 class Container:
+    """One container of the project: its replica number and address."""
+
     id: str
     name: str
     number: int
     ip: str
-    pid: int
 
     @staticmethod
     def inspect(container_id: str) -> Container:
@@ -215,7 +216,6 @@ class Container:
             name=info["Name"].lstrip("/"),
             number=int(labels.get("com.docker.compose.container-number", "0")),
             ip=ip,
-            pid=info["State"]["Pid"],
         )
 
     def health(self) -> str:

@@ -80,31 +80,19 @@ step "docker compose up -d --wait --scale tasks=3"
 compose up -d --no-build --wait --wait-timeout 300 --scale tasks=3
 compose ps
 
-# --- Hooks: suites other work is adding; they run here once their recipes
-# exist (and say SKIPPED until then, never "passed"). ---
-has_recipe() { just --summary | tr ' ' '\n' | grep -qx "$1"; }
 env_value() { sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
 
 # The edge's black-box API tests (the ones `just test` runs against native
 # binaries) pointed at the containers.
 step "just test-external (edge API tests against the containers)"
-if has_recipe test-external; then
-    TEST_EDGE_URL="http://localhost:$EDGE_PORT" \
-        TEST_BETTER_AUTH_SECRET="$(env_value BETTER_AUTH_SECRET)" \
-        TEST_BETTER_AUTH_URL="$(env_value BETTER_AUTH_URL)" \
-        just test-external
-else
-    echo "compose-test: SKIPPED: no \`test-external\` recipe in the justfile yet"
-fi
+TEST_EDGE_URL="http://localhost:$EDGE_PORT" \
+    TEST_BETTER_AUTH_SECRET="$(env_value BETTER_AUTH_SECRET)" \
+    TEST_BETTER_AUTH_URL="$(env_value BETTER_AUTH_URL)" \
+    just test-external
 
 # The browser end-to-end test against the containerized web app.
 step "just test-e2e-external (browser e2e against the containerized web)"
-if has_recipe test-e2e-external; then
-    E2E_WEB_URL="http://localhost:$WEB_PORT" just test-e2e-external
-else
-    echo "compose-test: SKIPPED: no \`test-e2e-external\` recipe in the justfile yet"
-fi
-# --- end of hooks ---
+E2E_WEB_URL="http://localhost:$WEB_PORT" just test-e2e-external
 
 step "scaling: spread over 3 replicas; stop, kill -9, scale 1 → 3 under traffic"
 python3 tests/compose/check_scaling.py

@@ -3,6 +3,7 @@
 import Link from "next/link";
 import { useState, type FormEvent } from "react";
 import { authClient } from "@/lib/auth-client";
+import LabeledInput from "./LabeledInput";
 import { NAME_MAX_LENGTH, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, PASSWORD_RULE_TEXT } from "@/lib/auth/input-rules";
 
 type Mode = "sign-in" | "sign-up";
@@ -55,48 +56,43 @@ export default function AuthForm({ mode, notice }: { mode: Mode; notice?: string
       )}
       <form onSubmit={onSubmit} className="stack">
         {signUp && (
-          <label>
-            Name
-            <input
-              name="name"
-              autoComplete="name"
-              required
-              maxLength={NAME_MAX_LENGTH}
-              value={name}
-              onChange={(e) => setName(e.target.value)}
-            />
-          </label>
+          <LabeledInput
+            label="Name"
+            name="name"
+            autoComplete="name"
+            required
+            maxLength={NAME_MAX_LENGTH}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
         )}
-        <label>
-          Email
-          <input
-            name="email"
-            type="email"
-            autoComplete="email"
-            required
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-          />
-        </label>
-        <label>
-          Password
-          <input
-            name="password"
-            type="password"
-            autoComplete={signUp ? "new-password" : "current-password"}
-            required
-            minLength={signUp ? PASSWORD_MIN_LENGTH : undefined}
-            maxLength={PASSWORD_MAX_LENGTH}
-            aria-describedby={signUp ? "password-rule" : undefined}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
+        <LabeledInput
+          label="Email"
+          name="email"
+          type="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
+        <LabeledInput
+          label="Password"
+          name="password"
+          type="password"
+          autoComplete={signUp ? "new-password" : "current-password"}
+          required
+          minLength={signUp ? PASSWORD_MIN_LENGTH : undefined}
+          maxLength={PASSWORD_MAX_LENGTH}
+          aria-describedby={signUp ? "password-rule" : undefined}
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        >
           {signUp && (
             <span className="hint" id="password-rule">
               {PASSWORD_RULE_TEXT}
             </span>
           )}
-        </label>
+        </LabeledInput>
         <button type="submit" className="primary" disabled={pending}>
           {pending ? (signUp ? "Creating account…" : "Signing in…") : signUp ? "Sign up" : "Sign in"}
         </button>

@@ -45,7 +45,7 @@ pub use claims::Claims;
 pub use error::{SettingsError, TokenError};
 pub use internal::{INTERNAL_AUDIENCE, INTERNAL_ISSUER, InternalSigner, InternalVerifier};
 #[cfg(feature = "verifier")]
-pub use jwk::UnsupportedKey;
+pub use jwk::{KeySet, Lookup, UnsupportedKey};
 #[cfg(feature = "verifier")]
 pub use jwks::{Jwks, JwksOptions};
 #[cfg(feature = "verifier")]

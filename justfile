@@ -45,6 +45,20 @@ dev-env:
 dev-token user_id: dev-env
     @set -a; source .data/dev.env; set +a; cargo run -q -p auth-core --example dev-token -- "{{user_id}}"
 
+# Check a running setup end to end: each service's configuration, Better
+# Auth and its JWKS against AUTH_JWT_MODE, the clocks, the edge, tasks and
+# auth-verify, and with `--email ADDRESS` (password in DOCTOR_PASSWORD) or
+# `--token JWT` a real token, claim by claim and at the edge. One line per
+# check, ✓ or ✗ with the fix; exit 1 when something is wrong (README, Doctor).
+# Settings: the environment, with DOCTOR_ENV_FILE (default .data/dev.env) loaded on top when it exists.
+doctor *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    env_file="${DOCTOR_ENV_FILE:-.data/dev.env}"
+    if [ -f "$env_file" ]; then set -a; source "$env_file"; set +a; fi
+    cargo build -q -p doctor
+    exec ./target/debug/doctor {{args}}
+
 # Print a strong random secret (for BETTER_AUTH_SECRET / INTERNAL_AUTH_SECRET).
 secret:
     @python3 -c 'import secrets; print(secrets.token_urlsafe(48))'
@@ -151,7 +165,7 @@ test-external:
 # Web unit tests, Better Auth ↔ edge interop, and the browser end-to-end test
 # (Debian's chromium at /usr/bin/chromium; `apt-get install chromium`).
 test-web: web-deps
-    cargo build -p edge -p tasks
+    cargo build -p edge -p tasks -p doctor
     npm --prefix web run test
 
 # Browser e2e test against a running web app, e.g. `docker compose up` (E2E_WEB_URL, default http://localhost:3000).

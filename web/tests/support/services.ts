@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
-export function binPath(envName: "EDGE_BIN" | "TASKS_BIN", name: string): string {
+export function binPath(envName: "EDGE_BIN" | "TASKS_BIN" | "DOCTOR_BIN", name: string): string {
   const path = resolve(WEB_DIR, process.env[envName] || `../target/debug/${name}`);
   if (!existsSync(path)) {
     throw new Error(

@@ -112,7 +112,12 @@ pub async fn run(source: &Source, args: &args::Args) -> anyhow::Result<Report> {
     };
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     report.extend(token::checks(&token, &decoded, &setup, keys.as_ref(), now));
-    report.push(verify::verify(&setup.auth, &token).await);
+    let hs256 = decoded
+        .header
+        .get("alg")
+        .and_then(serde_json::Value::as_str)
+        == Some("HS256");
+    report.push(verify::verify(&setup.auth, &token, hs256).await);
     match decoded
         .payload
         .get("sub")

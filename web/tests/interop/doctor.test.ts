@@ -41,7 +41,7 @@ function doctor(env: Env, args: string[] = []): Promise<Outcome> {
   const clean: Record<string, string> = { PATH: process.env.PATH ?? "" };
   for (const [key, value] of Object.entries(env)) if (value !== undefined) clean[key] = value;
   return new Promise((ok) => {
-    execFile(bin, args, { env: clean, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(bin, args, { env: clean as NodeJS.ProcessEnv, timeout: 60_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
       ok({ code, lines: `${stdout}${stderr}`.split("\n").filter((l) => l.length > 0) });
     });

@@ -37,11 +37,14 @@ pub async fn run(source: &Source, args: &args::Args) -> anyhow::Result<Report> {
     let (reachable, date) = better_auth::reachable(&client, &base).await;
     let better_auth_up = reachable.status == report::Status::Pass;
     report.push(reachable);
-    report.push(clock::skew(
-        date.as_deref(),
-        chrono::Utc::now(),
-        setup.auth.auth_leeway_secs,
-    ));
+    report.push(match date {
+        None if !better_auth_up => Check::skip("clock skew", "Better Auth did not answer"),
+        date => clock::skew(
+            date.as_deref(),
+            chrono::Utc::now(),
+            setup.auth.auth_leeway_secs,
+        ),
+    });
 
     let jwks_url = setup.auth.jwks_url();
     let fetched = better_auth::fetch_jwks(&client, &jwks_url).await;

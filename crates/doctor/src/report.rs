@@ -66,8 +66,13 @@ impl fmt::Display for Check {
             Status::Fail => "✗",
             Status::Skip => "–",
         };
-        // One line per check, whatever the values contain.
-        let one_line = |text: &str| text.replace(['\n', '\r'], " ");
+        // One line per check, whatever the values contain; no control
+        // characters (an answer's text could carry terminal escapes).
+        let one_line = |text: &str| -> String {
+            text.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        };
         write!(f, "{mark} {}: {}", self.name, one_line(&self.found))?;
         if let Some(fix) = &self.fix {
             write!(f, " → {}", one_line(fix))?;
@@ -123,6 +128,10 @@ mod tests {
         assert_eq!(
             Check::warn("size", "big", "trim").to_string(),
             "! size: big → trim"
+        );
+        assert_eq!(
+            Check::fail("edge", "401: \u{1b}[2Jgone", "x").to_string(),
+            "✗ edge: 401:  [2Jgone → x"
         );
         assert_eq!(
             Check::skip("auth-verify", "unused").to_string(),

@@ -45,12 +45,11 @@ dev-env:
 dev-token user_id: dev-env
     @set -a; source .data/dev.env; set +a; cargo run -q -p auth-core --example dev-token -- "{{user_id}}"
 
-# Check a running setup end to end: each service's configuration, Better
-# Auth and its JWKS against AUTH_JWT_MODE, the clocks, the edge, tasks and
-# auth-verify, and with `--email ADDRESS` (password in DOCTOR_PASSWORD) or
-# `--token JWT` a real token, claim by claim and at the edge. One line per
-# check, ✓ or ✗ with the fix; exit 1 when something is wrong (README, Doctor).
-# Settings: the environment, with DOCTOR_ENV_FILE (default .data/dev.env) loaded on top when it exists.
+# Settings: the environment, with DOCTOR_ENV_FILE (default .data/dev.env)
+# loaded on top when it exists. `--email ADDRESS` (password in
+# DOCTOR_PASSWORD) or `--token JWT` also checks a real token, claim by claim
+# and at the edge; exit 1 when something is wrong (README, Doctor).
+# Check a running setup end to end and say what to fix, one line per check (✓, or ✗ with the fix).
 doctor *args:
     #!/usr/bin/env bash
     set -euo pipefail

@@ -3,7 +3,9 @@
 //! own JWK parser, which says why a key is unusable; a `kid` published twice
 //! makes both keys unusable). In `hs256` mode the web app signs through the
 //! jwt plugin's `sign` hook and Better Auth answers 404: keys there mean the
-//! web app signs with its own key pairs, which an hs256 backend refuses.
+//! web app signs with its own key pairs, which an hs256 backend refuses. In
+//! `both` mode the backend needs the JWKS too (it is not ready until it has
+//! loaded keys), so there a 404 is wrong.
 
 use auth_core::{JwtMode, KeySet};
 
@@ -53,9 +55,12 @@ pub fn check(mode: JwtMode, url: &str, fetched: Fetched) -> (Vec<Check>, Option<
             None,
         ),
         (JwtMode::Both, 404) => (
-            vec![Check::pass(
+            vec![Check::fail(
                 name,
-                format!("{url} answers 404: no key pairs, only HS256 tokens will verify"),
+                format!(
+                    "{url} answers 404: Better Auth publishes no keys (the web app signs HS256), and in both mode the backend is not ready until it has loaded keys"
+                ),
+                "set AUTH_JWT_MODE=hs256 on the backend (the web app signs HS256 in both mode), or run the web app with AUTH_JWT_MODE=jwks",
             )],
             None,
         ),
@@ -195,14 +200,15 @@ mod tests {
     }
 
     #[test]
-    fn a_404_is_right_in_hs256_mode_and_wrong_in_jwks_mode() {
+    fn a_404_is_right_in_hs256_mode_only() {
         let (checks, _) = check(JwtMode::Hs256, URL, Ok((404, b"".to_vec())));
         assert_eq!(statuses(&checks), [Status::Pass]);
         let (checks, _) = check(JwtMode::Jwks, URL, Ok((404, b"".to_vec())));
         assert_eq!(statuses(&checks), [Status::Fail]);
         assert!(checks[0].to_string().contains("AUTH_JWT_MODE=jwks"));
+        // In both mode the backend waits for keys (not ready without them).
         let (checks, _) = check(JwtMode::Both, URL, Ok((404, b"".to_vec())));
-        assert_eq!(statuses(&checks), [Status::Pass]);
+        assert_eq!(statuses(&checks), [Status::Fail]);
     }
 
     #[test]

@@ -124,6 +124,23 @@ describe("the doctor with an hs256 setup", () => {
     expect(outcome.lines.at(-1)).toBe("all checks passed");
   });
 
+  it("finds a backend in both mode against the HS256 web app, which publishes no keys (never ready)", async () => {
+    const backend = await startBackend(services, {
+      betterAuthSecret: web.secret,
+      betterAuthUrl: web.origin,
+      internalSecret: internal,
+      mode: "both",
+      label: "both",
+      waitReady: false,
+    });
+    const env = { ...good, ...backendEnv(backend, { AUTH_JWT_MODE: "both" }) };
+    const outcome = await doctor(env, ["--email", web.email]);
+    expect(outcome.code).toBe(1);
+    expect(line(outcome, "✗", "JWKS")).toContain("set AUTH_JWT_MODE=hs256 on the backend");
+    expect(line(outcome, "✗", "edge readiness")).toContain("JWKS keys not loaded");
+    line(outcome, "✓", "token alg");
+  });
+
   it("finds the backend holding another secret than the web app", async () => {
     const wrong = newSecret();
     const backend = await startBackend(services, {

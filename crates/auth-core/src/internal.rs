@@ -79,6 +79,7 @@ impl InternalVerifier {
             key: PinnedKey {
                 alg: Algorithm::HS256,
                 key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
+                ed25519: None,
             },
             rules: Rules::new(
                 INTERNAL_ISSUER,

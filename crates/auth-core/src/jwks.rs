@@ -27,6 +27,11 @@ use crate::{SettingsError, TokenError};
 /// The first retry delay while no key set is loaded.
 const FIRST_RETRY: Duration = Duration::from_millis(250);
 
+/// The longest one JWKS fetch may take, body included; a token naming an
+/// unknown key may wait this long for the refetch (callers that verify
+/// through another service give it at least this long, see the edge).
+pub const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How the JWKS is fetched and kept fresh.
 #[derive(Debug, Clone)]
 pub struct JwksOptions {
@@ -50,7 +55,7 @@ impl JwksOptions {
             url: url.into(),
             refresh_interval: Duration::from_secs(300),
             refetch_cooldown: Duration::from_secs(30),
-            fetch_timeout: Duration::from_secs(5),
+            fetch_timeout: JWKS_FETCH_TIMEOUT,
             max_response_bytes: 256 * 1024,
         }
     }

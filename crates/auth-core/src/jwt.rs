@@ -38,6 +38,29 @@ pub struct TokenHeader {
 pub struct PinnedKey {
     pub alg: Algorithm,
     pub key: DecodingKey,
+    /// For EdDSA keys, the same key, to check signatures strictly (see
+    /// [`verify_ed25519_strictly`]) before the JWT library checks the rest.
+    pub ed25519: Option<ed25519_dalek::VerifyingKey>,
+}
+
+/// RFC 8032 verification with the checks plain verification skips (ed25519-
+/// dalek's `verify_strict`): no small-order key or `R`, canonical `S`. A
+/// weak key (e.g. the identity point) would otherwise accept a forged
+/// signature (`R` = identity, `S` = 0) on any token.
+fn verify_ed25519_strictly(
+    token: &str,
+    key: &ed25519_dalek::VerifyingKey,
+) -> Result<(), TokenError> {
+    let (message, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed(
+        "expected three dot-separated segments",
+    ))?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| TokenError::Malformed("segment is not base64url"))?;
+    let signature =
+        ed25519_dalek::Signature::from_slice(&signature).map_err(|_| TokenError::BadSignature)?;
+    key.verify_strict(message.as_bytes(), &signature)
+        .map_err(|_| TokenError::BadSignature)
 }
 
 /// Checks the token's size, shape and header, before any key is chosen.
@@ -142,6 +165,9 @@ pub fn decode(
         return Err(TokenError::AlgorithmMismatch);
     }
     let validation = rules.validation(key.alg)?;
+    if let Some(ed25519) = &key.ed25519 {
+        verify_ed25519_strictly(token, ed25519)?;
+    }
     let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key.key, validation)
         .map_err(from_jsonwebtoken)?
         .claims;
@@ -222,5 +248,43 @@ fn claim_name(claim: &str) -> &'static str {
         "aud" => "aud",
         "sub" => "sub",
         _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{ED25519_IDENTITY, claims, forged_ed25519_token};
+
+    const URL: &str = "http://localhost:3000";
+
+    /// The identity-point key, pinned without the load-time check.
+    fn weak_key(strict: bool) -> PinnedKey {
+        let x = URL_SAFE_NO_PAD.encode(ED25519_IDENTITY);
+        PinnedKey {
+            alg: Algorithm::EdDSA,
+            key: DecodingKey::from_ed_components(&x).expect("a point"),
+            ed25519: strict.then(|| {
+                ed25519_dalek::VerifyingKey::from_bytes(&ED25519_IDENTITY).expect("a point")
+            }),
+        }
+    }
+
+    /// Even a weak key that got past the JWKS check does not verify the
+    /// classic forgery (`R` = identity, `S` = 0): Ed25519 is verified
+    /// strictly. (Plain verification, `strict: false`, accepts it.)
+    #[test]
+    fn ed25519_signatures_are_verified_strictly() {
+        let token = forged_ed25519_token("weak", &claims("mallory", URL));
+        let header = inspect(&token).expect("well-formed");
+        let rules = Rules::new(URL, URL, 0, 900);
+        assert_eq!(
+            decode(&token, &header, &weak_key(true), &rules).map(|c| c.user_id),
+            Err(TokenError::BadSignature)
+        );
+        assert!(
+            decode(&token, &header, &weak_key(false), &rules).is_ok(),
+            "the forgery this guards against"
+        );
     }
 }

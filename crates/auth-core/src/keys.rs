@@ -67,5 +67,6 @@ fn secret_key(secret: &[u8]) -> Arc<PinnedKey> {
     Arc::new(PinnedKey {
         alg: Algorithm::HS256,
         key: DecodingKey::from_secret(secret),
+        ed25519: None,
     })
 }

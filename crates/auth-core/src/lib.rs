@@ -47,7 +47,7 @@ pub use internal::{INTERNAL_AUDIENCE, INTERNAL_ISSUER, InternalSigner, InternalV
 #[cfg(feature = "verifier")]
 pub use jwk::{KeySet, Lookup, UnsupportedKey};
 #[cfg(feature = "verifier")]
-pub use jwks::{Jwks, JwksOptions};
+pub use jwks::{JWKS_FETCH_TIMEOUT, Jwks, JwksOptions};
 #[cfg(feature = "verifier")]
 pub use keys::KeySource;
 #[cfg(feature = "verifier")]

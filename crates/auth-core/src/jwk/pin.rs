@@ -60,6 +60,7 @@ pub fn pin(jwk: &Map<String, Value>) -> Result<PinnedKey, String> {
             Ok(PinnedKey {
                 alg: Algorithm::EdDSA,
                 key: DecodingKey::from_ed_components(x).map_err(|_| "x is invalid")?,
+                ed25519: Some(ed25519_key(x)?),
             })
         }
         "ES256" => {
@@ -72,6 +73,7 @@ pub fn pin(jwk: &Map<String, Value>) -> Result<PinnedKey, String> {
             Ok(PinnedKey {
                 alg: Algorithm::ES256,
                 key: DecodingKey::from_ec_components(x, y).map_err(|_| "x or y is invalid")?,
+                ed25519: None,
             })
         }
         "RS256" | "PS256" => {
@@ -84,6 +86,7 @@ pub fn pin(jwk: &Map<String, Value>) -> Result<PinnedKey, String> {
                     Algorithm::PS256
                 },
                 key: DecodingKey::from_rsa_raw_components(&n, &e),
+                ed25519: None,
             })
         }
         "ES512" => Err(format!(
@@ -95,6 +98,27 @@ pub fn pin(jwk: &Map<String, Value>) -> Result<PinnedKey, String> {
             printable(other, 16)
         )),
     }
+}
+
+/// An Ed25519 public key that is a point of the curve and not of small
+/// order: a weak key (the identity, or another of the 8 small-order points)
+/// verifies forged signatures under plain RFC 8032 verification, so it is
+/// refused when the set is read, and reported like any unusable key.
+fn ed25519_key(x: &str) -> Result<ed25519_dalek::VerifyingKey, String> {
+    let bytes: [u8; 32] = URL_SAFE_NO_PAD
+        .decode(x)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or("its x is not 32 bytes of base64url")?;
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .map_err(|_| "its x is not a point of Ed25519")?;
+    if key.is_weak() {
+        return Err(
+            "its x is a weak (small-order) Ed25519 key, which would verify forged signatures"
+                .to_owned(),
+        );
+    }
+    Ok(key)
 }
 
 /// A string member, if present.

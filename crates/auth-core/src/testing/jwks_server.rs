@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,6 +16,8 @@ use super::{Shutdown, TestServer, jwks_document, unused_addr};
 struct Reply {
     status: u16,
     body: String,
+    /// How long each answer is held back (a slow JWKS endpoint).
+    delay: Duration,
 }
 
 /// A JWKS endpoint answering every path, counting requests.
@@ -53,7 +56,11 @@ impl JwksServer {
 
     fn serve(listener: TcpListener, status: u16, body: String) -> Self {
         let addr = listener.local_addr().expect("addr");
-        let reply = Arc::new(Mutex::new(Reply { status, body }));
+        let reply = Arc::new(Mutex::new(Reply {
+            status,
+            body,
+            delay: Duration::ZERO,
+        }));
         let fetches = Arc::new(AtomicU64::new(0));
         let (answer, count) = (Arc::clone(&reply), Arc::clone(&fetches));
         let server = TestServer::start_on(listener, |listener, shutdown| {
@@ -95,7 +102,14 @@ impl JwksServer {
 
     /// Answers with this status and body from now on.
     pub fn set_reply(&self, status: u16, body: String) {
-        *self.reply.lock().expect("reply") = Reply { status, body };
+        let mut reply = self.reply.lock().expect("reply");
+        reply.status = status;
+        reply.body = body;
+    }
+
+    /// Holds every answer back this long from now on (a slow endpoint).
+    pub fn set_delay(&self, delay: Duration) {
+        self.reply.lock().expect("reply").delay = delay;
     }
 
     /// Stops listening: connections are refused from now on.
@@ -132,6 +146,8 @@ async fn accept(
                 }
             }
             fetches.fetch_add(1, Ordering::SeqCst);
+            let delay = reply.lock().expect("reply").delay;
+            tokio::time::sleep(delay).await;
             let response = {
                 let reply = reply.lock().expect("reply");
                 format!(

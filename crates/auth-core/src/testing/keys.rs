@@ -106,6 +106,36 @@ pub fn es512_jwk() -> Value {
         .expect("ES512 test JWK")
 }
 
+/// The Ed25519 identity point (y = 1), the weakest small-order key.
+pub const ED25519_IDENTITY: [u8; 32] = {
+    let mut point = [0u8; 32];
+    point[0] = 1;
+    point
+};
+
+/// An Ed25519 JWK whose key is the identity point: plain RFC 8032
+/// verification accepts [`forged_ed25519_token`] under it.
+pub fn small_order_ed25519_jwk(kid: &str) -> Value {
+    serde_json::json!({
+        "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "kid": kid,
+        "x": URL_SAFE_NO_PAD.encode(ED25519_IDENTITY),
+    })
+}
+
+/// A token for these claims "signed" with `R` = the identity point and
+/// `S` = 0, which verifies under a small-order key unless verification is
+/// strict.
+pub fn forged_ed25519_token(kid: &str, claims: &Value) -> String {
+    let mut signature = [0u8; 64];
+    signature[..32].copy_from_slice(&ED25519_IDENTITY);
+    format!(
+        "{}.{}.{}",
+        URL_SAFE_NO_PAD.encode(serde_json::json!({"alg": "EdDSA", "kid": kid}).to_string()),
+        URL_SAFE_NO_PAD.encode(claims.to_string()),
+        URL_SAFE_NO_PAD.encode(signature)
+    )
+}
+
 /// A token with this header and these claims and `signature_len` junk
 /// bytes as its signature: for refusals decided before any signature check
 /// (an unknown `kid`, an unsupported key, a forbidden header).

@@ -12,7 +12,10 @@ mod server;
 mod wait;
 
 pub use jwks_server::JwksServer;
-pub use keys::{TestKey, claims, es512_jwk, jwks_document, unsigned_token};
+pub use keys::{
+    ED25519_IDENTITY, TestKey, claims, es512_jwk, forged_ed25519_token, jwks_document,
+    small_order_ed25519_jwk, unsigned_token,
+};
 pub use log::{init_test_log, test_log_layer};
 pub use server::{Shutdown, TestServer, unused_addr};
 pub use wait::{PATIENCE, eventually};

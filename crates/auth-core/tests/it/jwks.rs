@@ -5,7 +5,10 @@
 use std::time::{Duration, Instant};
 
 use auth_core::jwt::Rules;
-use auth_core::testing::{JwksServer, PATIENCE, TestKey, claims, es512_jwk, eventually};
+use auth_core::testing::{
+    JwksServer, PATIENCE, TestKey, claims, es512_jwk, eventually, forged_ed25519_token,
+    small_order_ed25519_jwk,
+};
 use auth_core::{
     AuthSettings, Jwks, JwksOptions, JwtMode, KeySource, SettingsError, TokenError, TokenVerifier,
 };
@@ -188,6 +191,72 @@ async fn es512_key_is_reported_and_its_tokens_refused_with_the_reason() {
         detail.contains("no usable key") && detail.contains("ES512"),
         "{detail}"
     );
+}
+
+/// A small-order Ed25519 key (the identity point) in the JWKS would verify a
+/// forged token (`R` = identity, `S` = 0) on any claims: it is refused when
+/// the set is read and reported like ES512, and the forgery is refused with
+/// that reason (issue 9, item 8).
+#[tokio::test]
+async fn a_small_order_ed25519_key_is_refused_and_its_forgeries_too() {
+    let ed = TestKey::ed25519_a("ed");
+    let weak = small_order_ed25519_jwk("weak");
+    let loaded = Loaded::start(&[weak, ed.jwk()], Duration::from_secs(60)).await;
+    let warnings = loaded.verifier.warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("weak") && w.contains("small-order")),
+        "{warnings:?}"
+    );
+    let forged = forged_ed25519_token("weak", &claims(SUB, &loaded.base));
+    match loaded.verify(&forged).await {
+        Err(TokenError::UnsupportedKey(reason)) => {
+            assert!(reason.contains("small-order"), "{reason}");
+        }
+        other => panic!("expected UnsupportedKey, got {other:?}"),
+    }
+    // Without a kid the weak key is not a candidate either.
+    let kidless = forged.replacen(
+        &URL_SAFE_NO_PAD.encode(json!({"alg": "EdDSA", "kid": "weak"}).to_string()),
+        &URL_SAFE_NO_PAD.encode(json!({"alg": "EdDSA"}).to_string()),
+        1,
+    );
+    assert_eq!(
+        loaded.verify(&kidless).await.map(|c| c.user_id),
+        Err(TokenError::BadSignature)
+    );
+    loaded.assert_accepted(&ed).await;
+}
+
+/// ES256 signatures with a high `S` are accepted, by decision (README,
+/// Security): WebCrypto does not normalise `S`, so refusing them would refuse
+/// about half of Better Auth's genuine ES256 tokens. Both strings verify.
+#[tokio::test]
+async fn es256_high_s_signatures_are_accepted_as_documented() {
+    use p256::ecdsa::Signature;
+    use p256::elliptic_curve::ff::PrimeField;
+
+    let key = TestKey::p256("p256");
+    let loaded = Loaded::start(&[key.jwk()], Duration::from_secs(60)).await;
+    let token = loaded.token(&key);
+    let (message, signature) = token.rsplit_once('.').expect("three segments");
+    let bytes = URL_SAFE_NO_PAD.decode(signature).expect("base64url");
+    let signature = Signature::from_slice(&bytes).expect("r and s");
+    let (r, s) = signature.split_scalars();
+    let other = Signature::from_scalars(r.to_repr(), (-*s).to_repr()).expect("n - s");
+    assert_ne!(
+        signature.normalize_s().is_some(),
+        other.normalize_s().is_some(),
+        "one of the two is high-S"
+    );
+    let twin = format!("{message}.{}", URL_SAFE_NO_PAD.encode(other.to_bytes()));
+    for token in [&token, &twin] {
+        assert_eq!(
+            loaded.verify(token).await.map(|c| c.user_id),
+            Ok(auth_core::UserId::parse(SUB).expect("id"))
+        );
+    }
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use auth_core::InternalVerifier;
+use proto::limits::{MAX_REPLY_BYTES, MAX_REQUEST_BYTES};
 use proto::tasks::tasks_server::{SERVICE_NAME, TasksServer};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -18,8 +19,6 @@ use crate::auth::InternalAuth;
 use crate::service::TasksService;
 use crate::{Config, connect, migrate};
 
-/// The largest request message accepted: a task is well under 8 KiB.
-const MAX_MESSAGE_BYTES: usize = 64 * 1024;
 /// A call that takes longer is cancelled with DEADLINE_EXCEEDED (clients may
 /// ask for less with `grpc-timeout`).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -40,8 +39,10 @@ pub async fn serve(
         .set_service_status(SERVICE_NAME, ServingStatus::Serving)
         .await;
 
-    let tasks =
-        TasksServer::new(TasksService::new(db)).max_decoding_message_size(MAX_MESSAGE_BYTES);
+    // A full page of the largest tasks fits in a reply (see `proto::limits`).
+    let tasks = TasksServer::new(TasksService::new(db))
+        .max_decoding_message_size(MAX_REQUEST_BYTES)
+        .max_encoding_message_size(MAX_REPLY_BYTES);
     let tasks = InterceptedService::new(tasks, InternalAuth::new(verifier));
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
 

@@ -4,14 +4,15 @@
 
 use super::TaskError;
 
-/// The longest title, in characters, after trimming.
-pub const MAX_TITLE_CHARS: usize = 200;
-/// The longest description, in characters.
-pub const MAX_DESCRIPTION_CHARS: usize = 1000;
+/// The longest title, in characters (after trimming), and description;
+/// shared through `proto` so that gRPC message limits follow from them.
+pub use proto::limits::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
 /// The page size when the caller asks for 0.
 pub const DEFAULT_LIMIT: u32 = 100;
 /// The largest page size accepted.
-pub const MAX_LIMIT: u32 = 1000;
+pub const MAX_LIMIT: u32 = proto::limits::MAX_PAGE;
+// The message limits assume no longer user id than auth-core accepts.
+const _: () = assert!(auth_core::MAX_USER_ID_BYTES <= proto::limits::MAX_USER_ID_BYTES);
 
 fn invalid(reason: impl Into<String>) -> TaskError {
     TaskError::Invalid(reason.into())

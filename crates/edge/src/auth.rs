@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use auth_core::{Claims, Refusal, TokenVerifier, UserId};
+use auth_core::{Claims, MAX_TOKEN_BYTES, Refusal, TokenError, TokenVerifier, UserId};
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::{HeaderValue, header, request::Parts};
 use proto::auth::VerifyRequest;
@@ -35,37 +35,61 @@ impl Authenticator {
                 }
                 ApiError::Auth(Refusal::from(error))
             }),
-            Self::Remote { client, timeout } => {
-                let mut request = tonic::Request::new(VerifyRequest {
-                    token: token.to_owned(),
-                });
-                request.set_timeout(*timeout);
-                let mut client = client.clone();
-                let call = client.verify(request);
-                let reply = tokio::time::timeout(*timeout, call)
-                    .await
-                    .map_err(|_| ApiError::Timeout)?;
-                match reply {
-                    Ok(reply) => {
-                        let reply = reply.into_inner();
-                        // auth-verify applies the same rules: a bad id is a
-                        // fault of the deployment, not of the token.
-                        let user_id = UserId::parse(reply.user_id)
-                            .map_err(ApiError::internal("auth-verify's answer"))?;
-                        Ok(Claims {
-                            user_id,
-                            email: reply.email,
-                            name: reply.name,
-                            expires_at: reply.expires_at,
-                        })
-                    }
-                    Err(status) if status.code() == tonic::Code::Unauthenticated => {
-                        tracing::info!(reason = %status.message(), "token refused by auth-verify");
-                        Err(Refusal::InvalidToken(status.message().to_owned()).into())
-                    }
-                    Err(status) => Err(ApiError::from(status)),
-                }
-            }
+            Self::Remote { client, timeout } => verify_remotely(client, *timeout, token).await,
+        }
+    }
+}
+
+/// auth-verify, as named in answers.
+const AUTH_VERIFY: &str = "auth-verify";
+
+/// Asks auth-verify. The 8 KiB limit is checked first, as in-process; a
+/// refusal is 401, auth-verify down or failing 503, slow 504, each naming
+/// auth-verify (never a 500: whatever it answers, the caller is told which).
+async fn verify_remotely(
+    client: &AuthVerifyClient<Channel>,
+    timeout: Duration,
+    token: &str,
+) -> Result<Claims, ApiError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(Refusal::from(TokenError::TooLarge).into());
+    }
+    let mut request = tonic::Request::new(VerifyRequest {
+        token: token.to_owned(),
+    });
+    request.set_timeout(timeout);
+    let mut client = client.clone();
+    let reply = tokio::time::timeout(timeout, client.verify(request))
+        .await
+        .map_err(|_| ApiError::Timeout(AUTH_VERIFY))?
+        .map_err(refused_by_auth_verify)?
+        .into_inner();
+    // auth-verify applies the same rules; a subject the edge would not
+    // accept is the token's problem all the same.
+    let user_id = UserId::parse(reply.user_id)
+        .map_err(|invalid| Refusal::from(TokenError::InvalidSubject(invalid.0)))?;
+    Ok(Claims {
+        user_id,
+        email: reply.email,
+        name: reply.name,
+        expires_at: reply.expires_at,
+    })
+}
+
+/// Every status auth-verify can answer, as the caller's answer.
+fn refused_by_auth_verify(status: tonic::Status) -> ApiError {
+    use tonic::Code;
+    match status.code() {
+        Code::Unauthenticated | Code::InvalidArgument => {
+            tracing::info!(reason = %status.message(), "token refused by auth-verify");
+            Refusal::InvalidToken(status.message().to_owned()).into()
+        }
+        // Its message limit: the token is too large to be judged.
+        Code::OutOfRange => Refusal::from(TokenError::TooLarge).into(),
+        Code::DeadlineExceeded | Code::Cancelled => ApiError::Timeout(AUTH_VERIFY),
+        code => {
+            tracing::warn!(?code, error = %status.message(), "auth-verify failed");
+            ApiError::Unavailable(AUTH_VERIFY, format!("{code:?}: {}", status.message()))
         }
     }
 }

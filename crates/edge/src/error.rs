@@ -3,7 +3,9 @@
 //! refused token (with its `WWW-Authenticate` challenge), 400 for malformed
 //! credentials or input, 403 for another user's path, 404 for a task that is
 //! not the caller's, 422 for a body that breaks a rule, 413/415 for the
-//! body's size and type, 503/504 when an upstream is down or slow. 5xx
+//! body's size and type, 405 for a wrong method (see
+//! [`crate::bare_errors`]), 408 for a request that took too long to arrive,
+//! 503/504 (naming the upstream) when tasks or auth-verify is down or slow. 5xx
 //! bodies stay generic; the cause is logged once, inside the request's span.
 
 use auth_core::{Problem, Refusal};
@@ -27,10 +29,16 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
-    #[error("upstream unavailable: {0}")]
-    Unavailable(String),
-    #[error("upstream timed out")]
-    Timeout,
+    /// The request (its body, typically) did not arrive within
+    /// `EDGE_REQUEST_TIMEOUT_MS`.
+    #[error("the request was not received in time")]
+    RequestTimeout,
+    /// An upstream (`tasks`, `auth-verify`) is down: its name, the cause.
+    #[error("{0} unavailable: {1}")]
+    Unavailable(&'static str, String),
+    /// An upstream did not answer in time: its name.
+    #[error("{0} timed out")]
+    Timeout(&'static str),
     /// A fault of ours or of the deployment; the cause chain is logged (with
     /// `{:#}`, once) and never sent.
     #[error("internal error: {0:#}")]
@@ -57,8 +65,9 @@ impl ApiError {
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::Unavailable(..) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -67,8 +76,15 @@ impl ApiError {
     fn detail(&self) -> String {
         match self {
             Self::NotFound => "task not found".to_owned(),
-            Self::Unavailable(_) => "the tasks service is unavailable, try again".to_owned(),
-            Self::Timeout => "the tasks service did not answer in time, try again".to_owned(),
+            Self::RequestTimeout => {
+                "the request was not received in time (EDGE_REQUEST_TIMEOUT_MS)".to_owned()
+            }
+            Self::Unavailable(upstream, _) => {
+                format!("the {upstream} service is unavailable, try again")
+            }
+            Self::Timeout(upstream) => {
+                format!("the {upstream} service did not answer in time, try again")
+            }
             Self::Internal(_) => "internal error".to_owned(),
             other => other.to_string(),
         }
@@ -126,6 +142,10 @@ impl From<PathRejection> for ApiError {
     }
 }
 
+/// The tasks service, as named in answers.
+pub const TASKS: &str = "tasks";
+
+/// A status from the tasks service.
 impl From<tonic::Status> for ApiError {
     fn from(status: tonic::Status) -> Self {
         use tonic::Code;
@@ -133,8 +153,8 @@ impl From<tonic::Status> for ApiError {
             Code::NotFound => Self::NotFound,
             Code::InvalidArgument => Self::Unprocessable(status.message().to_owned()),
             Code::PermissionDenied => Self::Auth(Refusal::Forbidden),
-            Code::Unavailable => Self::Unavailable(status.message().to_owned()),
-            Code::DeadlineExceeded | Code::Cancelled => Self::Timeout,
+            Code::Unavailable => Self::Unavailable(TASKS, status.message().to_owned()),
+            Code::DeadlineExceeded | Code::Cancelled => Self::Timeout(TASKS),
             // Tasks refusing the edge's own credential is a deployment fault,
             // not the user's: never a 401 to the client.
             code => Self::Internal(

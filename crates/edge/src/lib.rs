@@ -4,6 +4,8 @@
 //! that user id and an internal credential.
 
 mod auth;
+mod bare_errors;
+mod connections;
 mod error;
 mod extract;
 mod routes;
@@ -13,16 +15,15 @@ mod upstream;
 use std::future::Future;
 use std::time::Duration;
 
-use anyhow::Context;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::response::{IntoResponse, Response};
 use proto::auth::auth_verify_client::AuthVerifyClient;
 use tokio::net::TcpListener;
 use tonic_health::pb::health_client::HealthClient;
 use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -45,6 +46,7 @@ pub struct AppState {
     upstream_timeout: Duration,
     request_timeout: Duration,
     cors_origin: HeaderValue,
+    connections: settings::Connections,
 }
 
 impl AppState {
@@ -58,7 +60,7 @@ impl AppState {
                 let client = AuthVerifyClient::new(channel.clone());
                 let remote = Authenticator::Remote {
                     client,
-                    timeout: config.upstream_timeout,
+                    timeout: config.verify_timeout(),
                 };
                 (remote, Some(HealthClient::new(channel)))
             }
@@ -71,6 +73,7 @@ impl AppState {
             upstream_timeout: config.upstream_timeout,
             request_timeout: config.request_timeout,
             cors_origin: config.cors_origin.clone(),
+            connections: config.connections.clone(),
         })
     }
 }
@@ -82,7 +85,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// `routes` behind the middleware every request of the API goes through:
-/// body limit, identity-header stripping, timeout, CORS, request ids,
+/// body limit, identity-header stripping, timeout, problem bodies for
+/// bare errors (405), CORS, request ids,
 /// tracing. (Public so that a test can put a probe route behind exactly
 /// this stack.)
 pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
@@ -98,8 +102,7 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([header::LOCATION, REQUEST_ID])
         .max_age(std::time::Duration::from_secs(600));
-    let timeout =
-        TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, state.request_timeout);
+    let timeout = axum::middleware::from_fn_with_state(state.request_timeout, request_timeout);
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request| {
             let request_id = request
@@ -122,11 +125,36 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::map_request(strip_identity_headers))
         .layer(timeout)
+        .layer(axum::middleware::map_response(
+            bare_errors::problem_for_bare_errors,
+        ))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// `EDGE_REQUEST_TIMEOUT_MS` for the whole request: one not done by then
+/// (in practice, a body that arrives too slowly; upstream calls have their
+/// own, shorter limit) is answered 408 as problem+json, and the connection
+/// is closed (RFC 9110 §15.5.9).
+async fn request_timeout(
+    State(limit): State<Duration>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::info!("request not received in time");
+            let mut response = ApiError::RequestTimeout.into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
 }
 
 /// Inbound headers that name a user or an internal caller: the edge decides
@@ -139,15 +167,14 @@ async fn strip_identity_headers(mut request: Request) -> Request {
 }
 
 /// Serves the API on an already-bound listener until `shutdown` resolves,
-/// then drains in-flight requests.
+/// then drains in-flight requests; every connection is bounded by the
+/// `EDGE_*` connection settings (see [`connections`]).
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "edge listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("edge server failed")
+    let limits = state.connections.clone();
+    connections::serve(router(state), &limits, listener, shutdown).await
 }

@@ -10,7 +10,7 @@ use auth_core::{AuthConfig, AuthSettings, InternalSigner};
 use axum::http::HeaderValue;
 use secrecy::SecretString;
 use serde::Deserialize;
-use service_kit::{Listen, Service, Shutdown, Source, millis};
+use service_kit::{Listen, Service, Shutdown, Source, in_range, millis};
 use tokio::net::TcpListener;
 
 use crate::upstream::Urls;
@@ -21,6 +21,14 @@ const UPSTREAM_MS: std::ops::RangeInclusive<u64> = 1..=600_000;
 const REQUEST_MS: std::ops::RangeInclusive<u64> = 1..=3_600_000;
 /// `TASKS_RESOLVE_INTERVAL_MS`: rounds start at most every 100 ms anyway.
 const RESOLVE_MS: std::ops::RangeInclusive<u64> = 100..=3_600_000;
+/// `EDGE_HEADER_READ_TIMEOUT_MS`: at most 30 s (DESIGN.md).
+const HEADER_READ_MS: std::ops::RangeInclusive<u64> = 1..=30_000;
+/// `EDGE_IDLE_TIMEOUT_MS` and the HTTP/2 keep-alive settings: up to an hour.
+const CONNECTION_MS: std::ops::RangeInclusive<u64> = 1..=3_600_000;
+/// `EDGE_MAX_CONNECTIONS`.
+const MAX_CONNECTIONS: std::ops::RangeInclusive<u64> = 1..=1_000_000;
+/// `EDGE_HTTP2_MAX_CONCURRENT_STREAMS`.
+const MAX_STREAMS: std::ops::RangeInclusive<u64> = 1..=10_000;
 
 /// The edge's own settings, as read; token settings are auth-core's
 /// [`AuthSettings`], and `EDGE_LISTEN_ADDR` is read by [`service_kit`].
@@ -42,6 +50,22 @@ pub struct Settings {
     /// `TASKS_RESOLVE_INTERVAL_MS`: how often the host names in `TASKS_URL`
     /// are resolved again and every address health-checked.
     pub tasks_resolve_interval_ms: u64,
+    /// `EDGE_HEADER_READ_TIMEOUT_MS`: the longest a new connection may take
+    /// to send its first request head (also when it sends nothing), and an
+    /// HTTP/1 request any of its heads.
+    pub edge_header_read_timeout_ms: u64,
+    /// `EDGE_IDLE_TIMEOUT_MS`: a connection with no request in flight for
+    /// this long is closed (HTTP/2 with GOAWAY).
+    pub edge_idle_timeout_ms: u64,
+    /// `EDGE_MAX_CONNECTIONS`: connections open at once; beyond, a new one
+    /// gets a `503` and is closed at once.
+    pub edge_max_connections: u64,
+    /// `EDGE_HTTP2_KEEPALIVE_INTERVAL_MS`: how often an HTTP/2 client is pinged.
+    pub edge_http2_keepalive_interval_ms: u64,
+    /// `EDGE_HTTP2_KEEPALIVE_TIMEOUT_MS`: an unanswered ping closes the connection.
+    pub edge_http2_keepalive_timeout_ms: u64,
+    /// `EDGE_HTTP2_MAX_CONCURRENT_STREAMS`: requests at once on one HTTP/2 connection.
+    pub edge_http2_max_concurrent_streams: u64,
 }
 
 impl Default for Settings {
@@ -54,6 +78,12 @@ impl Default for Settings {
             edge_connect_timeout_ms: 1_000,
             edge_request_timeout_ms: 10_000,
             tasks_resolve_interval_ms: 5_000,
+            edge_header_read_timeout_ms: 10_000,
+            edge_idle_timeout_ms: 60_000,
+            edge_max_connections: 4_096,
+            edge_http2_keepalive_interval_ms: 20_000,
+            edge_http2_keepalive_timeout_ms: 20_000,
+            edge_http2_max_concurrent_streams: 100,
         }
     }
 }
@@ -67,6 +97,18 @@ impl Settings {
             ..Self::default()
         }
     }
+}
+
+/// How the public listener's connections are served and reaped
+/// ([`crate::connections`]).
+#[derive(Debug, Clone)]
+pub struct Connections {
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_connections: usize,
+    pub http2_keepalive_interval: Duration,
+    pub http2_keepalive_timeout: Duration,
+    pub http2_max_concurrent_streams: u32,
 }
 
 /// The edge's validated configuration: every setting checked, every URL
@@ -83,6 +125,8 @@ pub struct Config {
     pub(crate) resolve_interval: Duration,
     /// `BETTER_AUTH_URL`'s origin: the one CORS origin allowed.
     pub(crate) cors_origin: HeaderValue,
+    /// How connections are served and reaped.
+    pub(crate) connections: Connections,
 }
 
 impl Config {
@@ -120,7 +164,61 @@ impl Config {
                 settings.tasks_resolve_interval_ms,
                 RESOLVE_MS,
             )?,
+            connections: Connections::new(&settings)?,
         })
+    }
+}
+
+impl Connections {
+    fn new(settings: &Settings) -> anyhow::Result<Self> {
+        let count = |name, value, range| -> anyhow::Result<usize> {
+            let value = in_range(name, value, range, "")?;
+            Ok(usize::try_from(value)?)
+        };
+        Ok(Self {
+            header_read_timeout: millis(
+                "EDGE_HEADER_READ_TIMEOUT_MS",
+                settings.edge_header_read_timeout_ms,
+                HEADER_READ_MS,
+            )?,
+            idle_timeout: millis(
+                "EDGE_IDLE_TIMEOUT_MS",
+                settings.edge_idle_timeout_ms,
+                CONNECTION_MS,
+            )?,
+            max_connections: count(
+                "EDGE_MAX_CONNECTIONS",
+                settings.edge_max_connections,
+                MAX_CONNECTIONS,
+            )?,
+            http2_keepalive_interval: millis(
+                "EDGE_HTTP2_KEEPALIVE_INTERVAL_MS",
+                settings.edge_http2_keepalive_interval_ms,
+                CONNECTION_MS,
+            )?,
+            http2_keepalive_timeout: millis(
+                "EDGE_HTTP2_KEEPALIVE_TIMEOUT_MS",
+                settings.edge_http2_keepalive_timeout_ms,
+                CONNECTION_MS,
+            )?,
+            http2_max_concurrent_streams: u32::try_from(in_range(
+                "EDGE_HTTP2_MAX_CONCURRENT_STREAMS",
+                settings.edge_http2_max_concurrent_streams,
+                MAX_STREAMS,
+                "",
+            )?)?,
+        })
+    }
+}
+
+impl Config {
+    /// How long a remote verification may take: `EDGE_UPSTREAM_TIMEOUT_MS`,
+    /// but never less than auth-verify may spend refetching its JWKS for an
+    /// unknown `kid` (plus a second), so that such a token is refused with
+    /// 401 as in-process, not cut off with 504.
+    pub(crate) fn verify_timeout(&self) -> Duration {
+        self.upstream_timeout
+            .max(auth_core::JWKS_FETCH_TIMEOUT + Duration::from_secs(1))
     }
 }
 
@@ -199,6 +297,13 @@ mod tests {
             ("EDGE_REQUEST_TIMEOUT_MS", "3600001"),
             ("TASKS_RESOLVE_INTERVAL_MS", "0"),
             ("TASKS_RESOLVE_INTERVAL_MS", "99"),
+            ("EDGE_HEADER_READ_TIMEOUT_MS", "0"),
+            ("EDGE_HEADER_READ_TIMEOUT_MS", "30001"),
+            ("EDGE_IDLE_TIMEOUT_MS", "0"),
+            ("EDGE_MAX_CONNECTIONS", "0"),
+            ("EDGE_HTTP2_KEEPALIVE_INTERVAL_MS", "0"),
+            ("EDGE_HTTP2_KEEPALIVE_TIMEOUT_MS", "0"),
+            ("EDGE_HTTP2_MAX_CONCURRENT_STREAMS", "0"),
         ] {
             let text = refusal(&[(name, value)]);
             assert!(text.starts_with(&format!("{name} is {value}: ")), "{text}");

@@ -70,8 +70,32 @@ pub struct UpdateBody {
 }
 
 /// `/api/{user_id}/tasks/{id}`: the user id is the caller's (checked by
-/// [`Caller`]); a non-numeric task id is 404.
-type TaskPath = Path<(String, i64)>;
+/// [`Caller`]); a task id that is not a canonical decimal is 404.
+type TaskPath = Path<(String, TaskId)>;
+
+/// A task id as written in a path: canonical decimal only (`5`, never
+/// `+5`, `05` or ` 5`, which Rust's integer parsing would take), so one task
+/// has exactly one URL.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskId(i64);
+
+impl TaskId {
+    fn parse(text: &str) -> Option<Self> {
+        let canonical = match text.as_bytes() {
+            [b'0'] => true,
+            [b'1'..=b'9', rest @ ..] => rest.iter().all(u8::is_ascii_digit),
+            _ => false,
+        };
+        canonical.then(|| text.parse().ok().map(Self)).flatten()
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        Self::parse(&text).ok_or_else(|| serde::de::Error::custom("not a task id"))
+    }
+}
 
 #[tracing::instrument(name = "list tasks", skip_all, fields(user_id = %caller.0))]
 pub async fn list(
@@ -124,7 +148,7 @@ pub async fn create(
 pub async fn get(
     caller: Caller,
     State(state): State<AppState>,
-    Path((_, id)): TaskPath,
+    Path((_, TaskId(id))): TaskPath,
 ) -> Result<Json<TaskView>, ApiError> {
     let request = pb::GetTaskRequest { id };
     let task = (state.tasks)
@@ -141,7 +165,7 @@ pub async fn get(
 pub async fn update(
     caller: Caller,
     State(state): State<AppState>,
-    Path((_, id)): TaskPath,
+    Path((_, TaskId(id))): TaskPath,
     Json(body): Json<UpdateBody>,
 ) -> Result<Json<TaskView>, ApiError> {
     let request = pb::UpdateTaskRequest {
@@ -162,7 +186,7 @@ pub async fn update(
 pub async fn delete(
     caller: Caller,
     State(state): State<AppState>,
-    Path((_, id)): TaskPath,
+    Path((_, TaskId(id))): TaskPath,
 ) -> Result<StatusCode, ApiError> {
     let request = pb::DeleteTaskRequest { id };
     (state.tasks)
@@ -177,7 +201,7 @@ pub async fn delete(
 pub async fn toggle(
     caller: Caller,
     State(state): State<AppState>,
-    Path((_, id)): TaskPath,
+    Path((_, TaskId(id))): TaskPath,
 ) -> Result<Json<TaskView>, ApiError> {
     let request = pb::ToggleCompleteRequest { id };
     let task = (state.tasks)
@@ -186,4 +210,32 @@ pub async fn toggle(
         })
         .await?;
     Ok(Json(task.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TaskId;
+
+    #[test]
+    fn task_ids_are_canonical_decimals() {
+        for (text, id) in [("0", 0), ("5", 5), ("9223372036854775807", i64::MAX)] {
+            assert_eq!(TaskId::parse(text).map(|t| t.0), Some(id), "{text}");
+        }
+        for text in [
+            "+5",
+            "05",
+            "00",
+            " 5",
+            "5 ",
+            "-5",
+            "-0",
+            "",
+            "5a",
+            "0x5",
+            "9223372036854775808",
+            "٥",
+        ] {
+            assert!(TaskId::parse(text).is_none(), "{text:?}");
+        }
+    }
 }

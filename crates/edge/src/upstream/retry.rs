@@ -6,7 +6,7 @@
 
 use std::error::Error as _;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, TASKS};
 
 /// Attempts per call: the first, and one retry on another replica.
 pub const MAX_ATTEMPTS: u32 = 2;
@@ -61,7 +61,7 @@ impl Failure {
 pub fn api_error(status: tonic::Status) -> ApiError {
     let failure = Failure::of(&status);
     if failure.in_transit && !failure.timed_out {
-        return ApiError::Unavailable(status.message().to_owned());
+        return ApiError::Unavailable(TASKS, status.message().to_owned());
     }
     status.into()
 }
@@ -85,7 +85,7 @@ mod tests {
         let failure = Failure::of(&status);
         assert!(failure.retryable(status.code(), false));
         assert!(failure.retryable(status.code(), true));
-        assert!(matches!(api_error(status), ApiError::Unavailable(_)));
+        assert!(matches!(api_error(status), ApiError::Unavailable(..)));
     }
 
     #[test]
@@ -95,7 +95,7 @@ mod tests {
         let failure = Failure::of(&status);
         assert!(failure.retryable(status.code(), true));
         assert!(!failure.retryable(status.code(), false));
-        assert!(matches!(api_error(status), ApiError::Unavailable(_)));
+        assert!(matches!(api_error(status), ApiError::Unavailable(..)));
     }
 
     #[test]
@@ -118,6 +118,6 @@ mod tests {
         let status = Status::from_error(Box::new(tonic::TimeoutExpired(())));
         let failure = Failure::of(&status);
         assert!(!failure.retryable(status.code(), true));
-        assert!(matches!(api_error(status), ApiError::Timeout));
+        assert!(matches!(api_error(status), ApiError::Timeout(_)));
     }
 }

@@ -18,7 +18,7 @@ use tonic_health::pb::health_client::HealthClient;
 
 use super::retry::{Failure, Idempotent, MAX_ATTEMPTS, api_error};
 use super::{Options, Pool, health_check};
-use crate::error::ApiError;
+use crate::error::{ApiError, TASKS};
 use crate::settings::Config;
 
 /// Reads and the full replacement (PUT) may be sent twice; a second
@@ -65,8 +65,12 @@ impl TasksClient {
 
     pub fn with_pool(pool: Pool, signer: InternalSigner, timeout: Duration) -> Self {
         let channel = pool.channel();
+        // A full page of the largest tasks fits (see `proto::limits`).
+        let client = GrpcClient::new(channel.clone())
+            .max_decoding_message_size(proto::limits::MAX_REPLY_BYTES)
+            .max_encoding_message_size(proto::limits::MAX_REQUEST_BYTES);
         Self {
-            client: GrpcClient::new(channel.clone()),
+            client,
             health: HealthClient::new(channel),
             pool,
             signer,
@@ -104,7 +108,7 @@ impl TasksClient {
             tracing::Span::current().record("attempts", attempt);
             let remaining = deadline.saturating_duration_since(Instant::now());
             if remaining.is_zero() {
-                return Err(ApiError::Timeout);
+                return Err(ApiError::Timeout(TASKS));
             }
             let mut request = tonic::Request::new(message.clone());
             request.set_timeout(remaining);
@@ -121,7 +125,7 @@ impl TasksClient {
             });
             let status =
                 match tokio::time::timeout(remaining, call(self.client.clone(), request)).await {
-                    Err(_) => return Err(ApiError::Timeout),
+                    Err(_) => return Err(ApiError::Timeout(TASKS)),
                     Ok(Ok(reply)) => return Ok(reply.into_inner()),
                     Ok(Err(status)) => status,
                 };
@@ -162,8 +166,8 @@ impl TasksClient {
     /// no endpoint would wait instead of failing).
     async fn has_endpoints(&self, deadline: Instant) -> Result<(), ApiError> {
         match self.pool.endpoints(deadline).await {
-            None => Err(ApiError::Timeout),
-            Some(0) => Err(ApiError::Unavailable("no tasks endpoint".to_owned())),
+            None => Err(ApiError::Timeout(TASKS)),
+            Some(0) => Err(ApiError::Unavailable(TASKS, "no tasks endpoint".to_owned())),
             Some(_) => Ok(()),
         }
     }

@@ -2,6 +2,8 @@
 //! verifying in-process and through auth-verify: a test JWKS endpoint on
 //! 127.0.0.1 plays Better Auth's `/api/auth/jwks`.
 
+use std::time::Duration;
+
 use auth_core::AuthSettings;
 use auth_core::testing::{JwksServer, TestKey, claims, es512_jwk, eventually, unsigned_token};
 use serde_json::{Value, json};
@@ -146,6 +148,24 @@ async fn jwks_down_after_first_fetch(verify: Verify) {
 }
 
 local_and_remote!(jwks_down_after_first_fetch);
+
+/// An unknown `kid` while the JWKS endpoint is slow (slower than
+/// `EDGE_UPSTREAM_TIMEOUT_MS`, within the fetch timeout) is refused with 401
+/// through auth-verify too, not cut off with a 504 (issue 9, item 3).
+async fn an_unknown_kid_with_a_slow_jwks_is_401(verify: Verify) {
+    let key = TestKey::ed25519_a("known");
+    let server = JwksServer::start(&[key.jwk()]).await;
+    let web = server.base_url();
+    let stack = start(&web, verify).await;
+    stack.wait_ready().await;
+    server.set_delay(Duration::from_secs(3));
+    let unknown = unauthorized(&alice(&stack, &unknown_kid(&web))).await;
+    assert!(unknown.contains("no key matches"), "{unknown}");
+    assert!(server.fetches() >= 2, "the unknown kid caused a refetch");
+    stack.finish().await;
+}
+
+local_and_remote!(an_unknown_kid_with_a_slow_jwks_is_401);
 
 #[tokio::test]
 async fn an_es512_key_is_reported_and_its_tokens_refused() {

@@ -6,6 +6,8 @@
 mod api;
 mod auth;
 mod common;
+mod connections;
+mod hardening;
 mod jwks;
 mod operations;
 mod router;

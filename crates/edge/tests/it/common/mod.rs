@@ -3,9 +3,11 @@
 //! scenario against each target.
 
 pub mod client;
+pub mod raw;
 pub mod stack;
 
 pub use client::Client;
+pub use raw::Raw;
 pub use stack::{SECRET, Stack, Target, Verify, WEB_URL, sign_with};
 
 /// Runs each scenario (`async fn(&Stack)`) against SQLite and PostgreSQL

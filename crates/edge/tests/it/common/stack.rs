@@ -212,6 +212,18 @@ impl Stack {
         }
     }
 
+    /// The edge's base URL, `http://host:port`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The tasks database (in-process stacks only), e.g. to fill it fast.
+    pub fn database(&self) -> &TestDatabase {
+        self.db
+            .as_ref()
+            .expect("an in-process stack with its own database")
+    }
+
     /// The web app's URL: the tokens' `iss`/`aud`, the CORS origin.
     pub fn web_url(&self) -> &str {
         &self.web_url

@@ -130,3 +130,40 @@ fn bearer_token(parts: &Parts) -> Result<&str, ApiError> {
         parts.uri.query(),
     )?)
 }
+
+#[cfg(test)]
+mod tests {
+    use tonic::{Code, Status};
+
+    use super::*;
+
+    /// Whatever auth-verify answers, the caller gets a 401 (the token) or a
+    /// 503/504 that names auth-verify, never a 500 or a word about tasks.
+    #[test]
+    fn every_auth_verify_status_is_401_503_or_504() {
+        for code in (0..=16).map(Code::from_i32).filter(|c| *c != Code::Ok) {
+            let error = refused_by_auth_verify(Status::new(code, "why"));
+            let status = error.status().as_u16();
+            let problem = error.problem();
+            match code {
+                Code::Unauthenticated | Code::InvalidArgument | Code::OutOfRange => {
+                    assert_eq!(status, 401, "{code:?}");
+                }
+                Code::DeadlineExceeded | Code::Cancelled => assert_eq!(status, 504, "{code:?}"),
+                _ => assert_eq!(status, 503, "{code:?}"),
+            }
+            if status != 401 {
+                assert!(
+                    problem.body.contains("auth-verify"),
+                    "{code:?}: {}",
+                    problem.body
+                );
+            }
+            assert!(
+                !problem.body.contains("tasks"),
+                "{code:?}: {}",
+                problem.body
+            );
+        }
+    }
+}

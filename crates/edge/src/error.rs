@@ -92,7 +92,7 @@ impl ApiError {
 
     /// The answer as plain data: auth-core builds the body and challenge
     /// for refused credentials, as it does for auth-verify's ext_authz.
-    fn problem(&self) -> Problem {
+    pub(crate) fn problem(&self) -> Problem {
         match self {
             Self::Auth(refusal) => refusal.problem(),
             other => Problem::new(other.status().as_u16(), &other.detail()),

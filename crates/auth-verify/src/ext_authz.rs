@@ -10,8 +10,6 @@
 use std::fmt;
 
 use auth_core::{IDENTITY_HEADERS, InternalSigner, Problem, Refusal, TokenVerifier, UserId};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use envoy_types::ext_authz::v3::pb::{
     Authorization, CheckRequest, CheckResponse, DeniedHttpResponse, HeaderAppendAction,
     HeaderValue, HeaderValueOption, HttpResponse, HttpStatus, OkHttpResponse,
@@ -30,9 +28,6 @@ pub const SERVICE_NAME: &str = "envoy.service.auth.v3.Authorization";
 
 /// The header that carries the verified user id to the upstream.
 pub const USER_ID_HEADER: &str = "x-user-id";
-/// Instead of [`USER_ID_HEADER`] when the id is not visible ASCII: its
-/// UTF-8 bytes in base64.
-pub const USER_ID_BIN_HEADER: &str = "x-user-id-bin";
 /// The header that carries the internal credential, when one is minted.
 pub const INTERNAL_AUTH_HEADER: &str = "x-internal-auth";
 
@@ -130,13 +125,9 @@ impl Authorizer {
     /// `headers_to_remove` after the headers it sets, so a header we set is
     /// never also in the list.)
     fn allow(&self, user_id: &UserId) -> Result<OkHttpResponse, Problem> {
-        let id = user_id.as_str();
-        let mut headers = Vec::new();
-        if id.bytes().all(|b| (b'!'..=b'~').contains(&b)) {
-            headers.push(set_header(USER_ID_HEADER, id.to_owned()));
-        } else {
-            headers.push(set_header(USER_ID_BIN_HEADER, STANDARD.encode(id)));
-        }
+        // A `UserId` is visible ASCII (auth-core refuses any other subject),
+        // so it always travels as `x-user-id`.
+        let mut headers = vec![set_header(USER_ID_HEADER, user_id.as_str().to_owned())];
         if let Some(signer) = &self.config.signer {
             let credential = signer.mint(user_id).map_err(|error| {
                 tracing::error!(%error, "could not mint the internal credential");

@@ -37,6 +37,33 @@ async fn a_half_sent_head_is_closed() {
     stack.finish().await;
 }
 
+/// HTTP/2 is served (the server's SETTINGS carry the stream limit), and an
+/// HTTP/2 connection that never starts a request is closed like any other.
+#[tokio::test]
+async fn http2_is_served_with_its_stream_limit_and_reaped_too() {
+    let stack = stack(|s| {
+        s.edge_header_read_timeout_ms = 200;
+        s.edge_http2_max_concurrent_streams = 7;
+    })
+    .await;
+    let mut client = Raw::connect(stack.base()).await;
+    // The client preface and an empty SETTINGS frame.
+    client.send(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n").await;
+    client.send(&[0, 0, 0, 4, 0, 0, 0, 0, 0]).await;
+    let frames = client.until_closed_bytes().await;
+    // The server's first frame: SETTINGS (type 4) with
+    // MAX_CONCURRENT_STREAMS (id 3) = 7 among its 6-byte entries.
+    assert!(frames.len() >= 9 && frames[3] == 4, "{frames:?}");
+    let length = usize::from(frames[1]) << 8 | usize::from(frames[2]);
+    let entries = frames[9..9 + length].chunks(6);
+    assert!(
+        entries.clone().any(|e| e == [0, 3, 0, 0, 0, 7]),
+        "{:?}",
+        entries.collect::<Vec<_>>()
+    );
+    stack.finish().await;
+}
+
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed() {
     let stack = stack(|s| {

@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use auth_core::AuthSettings;
-use auth_core::testing::{JwksServer, TestKey, claims, es512_jwk, eventually, unsigned_token};
+use auth_core::testing::{
+    JwksServer, TestKey, claims, es512_jwk, eventually, forged_ed25519_token,
+    small_order_ed25519_jwk, unsigned_token,
+};
 use serde_json::{Value, json};
 
 use crate::common::{Client, Stack, Verify};
@@ -188,6 +191,21 @@ async fn an_es512_key_is_reported_and_its_tokens_refused() {
         1,
         "no refetch for a known, unsupported key"
     );
+    stack.finish().await;
+}
+
+/// A token forged for a small-order Ed25519 key in the JWKS (`R` = identity, `S` = 0) is a 401 through the real edge (issue 9,
+/// item 8).
+#[tokio::test]
+async fn a_forgery_under_a_small_order_key_is_refused() {
+    let ed = TestKey::ed25519_a("ed");
+    let server = JwksServer::start(&[ed.jwk(), small_order_ed25519_jwk("weak")]).await;
+    let web = server.base_url();
+    let stack = start(&web, Verify::Local).await;
+    stack.wait_ready().await;
+    let forged = forged_ed25519_token("weak", &claims("alice", &web));
+    let challenge = unauthorized(&alice(&stack, &forged)).await;
+    assert!(challenge.contains("small-order"), "{challenge}");
     stack.finish().await;
 }
 

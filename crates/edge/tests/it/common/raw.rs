@@ -27,8 +27,13 @@ impl Raw {
     }
 
     /// Everything the edge sends until it closes the connection (a reset
-    /// counts as closed); panics if it is still open after [`HANG`].
+    /// counts as closed), as text; panics if it is still open after [`HANG`].
     pub async fn until_closed(&mut self) -> String {
+        String::from_utf8_lossy(&self.until_closed_bytes().await).into_owned()
+    }
+
+    /// [`Raw::until_closed`], as bytes.
+    pub async fn until_closed_bytes(&mut self) -> Vec<u8> {
         let mut received = Vec::new();
         let read = async {
             let mut buffer = [0u8; 4096];
@@ -46,7 +51,7 @@ impl Raw {
                 String::from_utf8_lossy(&received)
             );
         }
-        String::from_utf8_lossy(&received).into_owned()
+        received
     }
 
     /// Reads until `marker` has arrived; everything read.

@@ -91,7 +91,7 @@ pub async fn grpc(name: &str, urls: &[String], service: &str, fix: &str) -> Vec<
 /// Whether the edge accepts `token` for its subject's own task list.
 pub async fn edge_accepts(client: &reqwest::Client, edge: &str, sub: &str, token: &str) -> Check {
     let name = "edge accepts the token";
-    // `sub` passed the user-id rules: no control characters; `/` and the
+    // `sub` passed the user-id rules: visible ASCII only; `/` and the
     // like are escaped by the URL parser as a path segment.
     let Ok(mut url) = reqwest::Url::parse(&format!("{edge}/api/")) else {
         return Check::fail(

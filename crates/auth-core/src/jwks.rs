@@ -142,14 +142,19 @@ impl Jwks {
     }
 
     /// The key for a token with this (already inspected) header, refetching
-    /// the set once if the token names a key we do not know.
+    /// the set once if the token names a key we do not know (that refetch
+    /// completes even if the caller stops waiting).
     pub async fn resolve(&self, header: &TokenHeader) -> Result<Arc<PinnedKey>, TokenError> {
         let inner = &self.inner;
         let seen = inner.generation.load(Ordering::Acquire);
         if let Some(found) = inner.lookup(header) {
             return found;
         }
-        inner.refetch_after_miss(seen).await;
+        // The refetch runs as its own task: a caller that goes away (a client
+        // hanging up, a gRPC deadline) does not cancel it half-way, which
+        // would leave the cooldown started and the new keys unfetched.
+        let refetch = Arc::clone(inner);
+        let _ = tokio::spawn(async move { refetch.refetch_after_miss(seen).await }).await;
         match inner.lookup(header) {
             Some(found) => found,
             None if inner.snapshot().is_some() => Err(TokenError::UnknownKey),

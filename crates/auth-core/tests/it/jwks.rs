@@ -259,6 +259,30 @@ async fn es256_high_s_signatures_are_accepted_as_documented() {
     }
 }
 
+/// A caller that stops waiting (a client hanging up, a gRPC deadline) while
+/// its unknown `kid` is being refetched does not cancel the refetch: the
+/// rotated key is picked up all the same, within the cooldown.
+#[tokio::test]
+async fn a_refetch_completes_when_its_caller_gives_up() {
+    let old = TestKey::ed25519_a("old");
+    let new = TestKey::ed25519_b("new");
+    let loaded = Loaded::start(&[old.jwk()], Duration::from_secs(3600)).await;
+    loaded.server.set_keys(&[old.jwk(), new.jwk()]);
+    loaded.server.set_delay(Duration::from_millis(500));
+    let token = loaded.token(&new);
+    let before = loaded.server.fetches();
+    let gave_up = tokio::time::timeout(Duration::from_millis(100), loaded.verify(&token)).await;
+    assert!(gave_up.is_err(), "the caller gave up during the refetch");
+    eventually("the refetch has started", || async {
+        (loaded.server.fetches() > before).then_some(())
+    })
+    .await;
+    eventually("the rotated key is picked up", || async {
+        loaded.verify(&token).await.ok()
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn rotated_keys_are_picked_up_by_one_refetch_and_old_ones_kept_while_published() {
     let old = TestKey::ed25519_a("key-1");

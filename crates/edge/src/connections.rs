@@ -28,7 +28,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
 
@@ -178,6 +178,8 @@ struct Activity {
     served: AtomicBool,
     /// When the connection opened or its last request finished.
     last: Mutex<Instant>,
+    /// Signalled when a request finishes.
+    changed: Notify,
 }
 
 /// A request in flight; dropped when its response is ready.
@@ -189,6 +191,7 @@ impl Activity {
             in_flight: AtomicUsize::new(0),
             served: AtomicBool::new(false),
             last: Mutex::new(Instant::now()),
+            changed: Notify::new(),
         }
     }
 
@@ -207,17 +210,24 @@ impl Activity {
     /// whether any request had started.
     async fn idle(&self, first: Duration, idle: Duration) -> bool {
         loop {
+            // Registered before the state is read, so no change is missed.
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
             let served = self.served.load(Ordering::SeqCst);
             let limit = if served { idle } else { first };
             if self.in_flight.load(Ordering::SeqCst) > 0 {
-                tokio::time::sleep(limit).await;
+                changed.await;
                 continue;
             }
             let deadline = self.last() + limit;
             if Instant::now() >= deadline {
                 return served;
             }
-            tokio::time::sleep_until(deadline).await;
+            tokio::select! {
+                () = tokio::time::sleep_until(deadline) => {}
+                () = changed => {}
+            }
         }
     }
 }
@@ -226,5 +236,6 @@ impl Drop for Busy {
     fn drop(&mut self) {
         *self.0.last.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
         self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.0.changed.notify_waiters();
     }
 }

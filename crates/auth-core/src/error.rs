@@ -17,6 +17,26 @@ pub enum TokenError {
     AlgorithmNotAllowed(String),
     #[error("token algorithm does not match the key's algorithm")]
     AlgorithmMismatch,
+    /// The token's algorithm is one the server's `AUTH_JWT_MODE` never
+    /// verifies (HS256 in `jwks` mode, an asymmetric one in `hs256` mode).
+    #[error("{}", wrong_mode(.alg, .mode))]
+    WrongMode {
+        alg: &'static str,
+        mode: &'static str,
+    },
+    #[error(
+        "this is a Better Auth session token{}, not a JWT: get a JWT from /api/auth/token (or the set-auth-jwt header of /api/auth/get-session)",
+        if *.signed { " (the signed session cookie value, token.signature)" } else { "" }
+    )]
+    SessionToken { signed: bool },
+    #[error(
+        "this is Better Auth's session cookie cache (better-auth.session_data), which is never accepted as an API token: get a JWT from /api/auth/token (or the set-auth-jwt header)"
+    )]
+    CookieCache,
+    #[error(
+        "this is an encrypted token (JWE, such as Better Auth's session cookie cache with strategy jwe), not a signed JWT: get a JWT from /api/auth/token"
+    )]
+    Encrypted,
     #[error("no key matches the token's key id")]
     UnknownKey,
     #[error("token has no key id and several keys could verify it")]
@@ -29,6 +49,10 @@ pub enum TokenError {
     BadSignature,
     #[error("token has expired")]
     Expired,
+    #[error(
+        "token has expired: its exp is before its iat or in 1970; a numeric expirationTime in Better Auth is an absolute time: use a duration string such as '15m'"
+    )]
+    ExpirationNotADuration,
     #[error("token is not valid yet")]
     NotYetValid,
     #[error("token lifetime exceeds the maximum allowed")]
@@ -37,12 +61,52 @@ pub enum TokenError {
     MissingClaim(&'static str),
     #[error("token claim {0} has an invalid format")]
     InvalidClaim(&'static str),
-    #[error("token issuer is not accepted")]
-    WrongIssuer,
-    #[error("token audience is not accepted")]
-    WrongAudience,
+    /// `received` is cleaned for display ([`crate::jwt::shown`]).
+    #[error("{}", wrong_issuer(.expected, .received))]
+    WrongIssuer { expected: String, received: String },
+    /// `received` is cleaned for display, at most four values.
+    #[error(
+        "token audience is not accepted: expected {}, received {}",
+        quoted(.expected, " or "),
+        quoted(.received, ", ")
+    )]
+    WrongAudience {
+        expected: Vec<String>,
+        received: Vec<String>,
+    },
     #[error("token subject is invalid: {0}")]
     InvalidSubject(&'static str),
+}
+
+fn quoted(values: &[String], separator: &str) -> String {
+    if values.is_empty() {
+        return "none".to_owned();
+    }
+    let quoted: Vec<String> = values.iter().map(|v| format!("'{v}'")).collect();
+    quoted.join(separator)
+}
+
+fn wrong_issuer(expected: &str, received: &str) -> String {
+    let mut text =
+        format!("token issuer is not accepted: expected '{expected}', received '{received}'");
+    if expected.trim_end_matches('/') == received.trim_end_matches('/') {
+        text.push_str(
+            " (they differ only by a trailing slash: the issuer is compared exactly; make AUTH_JWT_ISSUER and Better Auth's jwt.issuer the same string)",
+        );
+    }
+    text
+}
+
+fn wrong_mode(alg: &str, mode: &str) -> String {
+    if alg == "HS256" {
+        format!(
+            "token is HS256 (signed with a shared secret), but this server is in {mode} mode and verifies only Better Auth's JWKS keys: sign with Better Auth's key pairs, or set AUTH_JWT_MODE=both"
+        )
+    } else {
+        format!(
+            "token is {alg} (signed with a Better Auth JWKS key), but this server is in {mode} mode and verifies only HS256 tokens signed with BETTER_AUTH_SECRET: set AUTH_JWT_MODE=jwks (or both)"
+        )
+    }
 }
 
 impl TokenError {
@@ -80,6 +144,8 @@ pub enum SettingsError {
         "the JWKS URL {0:?} is not usable ({1}): set BETTER_AUTH_URL, or AUTH_JWKS_URL, to an http(s) URL"
     )]
     InvalidJwksUrl(String, String),
+    #[error("{0} is not usable: {1}")]
+    InvalidClaimSetting(&'static str, &'static str),
     #[error("the JWKS refresh interval and refetch cooldown must not be zero")]
     JwksIntervalZero,
     #[error("could not set up the HTTP client for the JWKS: {0}")]

@@ -3,7 +3,7 @@
 //! the call is made for. Tasks accepts a call only when it verifies and its
 //! subject equals the `x-user-id` metadata.
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
@@ -76,14 +76,10 @@ impl InternalVerifier {
     pub fn new(secret: Option<&SecretString>) -> Result<Self, SettingsError> {
         let secret = checked_secret(SECRET_NAME, secret)?;
         Ok(Self {
-            key: PinnedKey {
-                alg: Algorithm::HS256,
-                key: DecodingKey::from_secret(secret.expose_secret().as_bytes()),
-                ed25519: None,
-            },
+            key: PinnedKey::hs256(secret.expose_secret().as_bytes()),
             rules: Rules::new(
                 INTERNAL_ISSUER,
-                INTERNAL_AUDIENCE,
+                &[INTERNAL_AUDIENCE],
                 LEEWAY_SECS,
                 LIFETIME_SECS,
             ),

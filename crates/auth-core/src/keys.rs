@@ -4,11 +4,9 @@
 
 use std::sync::Arc;
 
-use jsonwebtoken::{Algorithm, DecodingKey};
-
 use crate::TokenError;
 use crate::jwks::Jwks;
-use crate::jwt::{PinnedKey, TokenHeader};
+use crate::jwt::{Alg, PinnedKey, TokenHeader};
 
 /// The keys a [`crate::TokenVerifier`] may check a token against
 /// (`AUTH_JWT_MODE`).
@@ -41,15 +39,19 @@ impl KeySource {
     /// fetched over the network may need refreshing first.
     pub async fn resolve(&self, header: &TokenHeader) -> Result<Arc<PinnedKey>, TokenError> {
         match self {
-            Self::Secret(key) if header.alg == key.alg => Ok(Arc::clone(key)),
-            Self::Secret(_) => Err(TokenError::AlgorithmMismatch),
+            Self::Secret(key) if header.alg == key.alg() => Ok(Arc::clone(key)),
+            Self::Secret(_) => Err(TokenError::WrongMode {
+                alg: header.alg.name(),
+                mode: "hs256",
+            }),
             // A JWKS never supplies an HMAC key: an HS256 token cannot be
             // checked against (the bytes of) a published public key.
-            Self::Jwks(_) if header.alg == Algorithm::HS256 => {
-                Err(TokenError::AlgorithmNotAllowed("HS256".to_owned()))
-            }
+            Self::Jwks(_) if header.alg == Alg::HS256 => Err(TokenError::WrongMode {
+                alg: header.alg.name(),
+                mode: "jwks",
+            }),
             Self::Jwks(jwks) => jwks.resolve(header).await,
-            Self::Both { secret, .. } if header.alg == Algorithm::HS256 => Ok(Arc::clone(secret)),
+            Self::Both { secret, .. } if header.alg == Alg::HS256 => Ok(Arc::clone(secret)),
             Self::Both { jwks, .. } => jwks.resolve(header).await,
         }
     }
@@ -64,9 +66,5 @@ impl KeySource {
 }
 
 fn secret_key(secret: &[u8]) -> Arc<PinnedKey> {
-    Arc::new(PinnedKey {
-        alg: Algorithm::HS256,
-        key: DecodingKey::from_secret(secret),
-        ed25519: None,
-    })
+    Arc::new(PinnedKey::hs256(secret))
 }

@@ -77,6 +77,13 @@ pub enum Refusal {
     /// A valid token for another user than the path names.
     #[error("the token does not grant access to this user's tasks")]
     Forbidden,
+    /// [`Refusal::Forbidden`], where the token's `sub` looks like an e-mail
+    /// address and the path's user does not: Better Auth's `jwt.getSubject`
+    /// returns the e-mail instead of the user id.
+    #[error(
+        "the token does not grant access to this user's tasks: its sub looks like an e-mail address while the path names a user id (Better Auth's jwt.getSubject must return the user's id)"
+    )]
+    ForbiddenEmailSubject,
     /// The token could not be judged: the signing keys are not loaded yet.
     #[error("signing keys are not loaded yet, try again shortly")]
     KeysUnavailable,
@@ -92,12 +99,29 @@ impl From<TokenError> for Refusal {
 }
 
 impl Refusal {
+    /// The refusal of a valid token whose subject is not the path's user
+    /// (`path_user`, as sent): [`Refusal::Forbidden`], with the `getSubject`
+    /// hint when the subject looks like an e-mail address and the path's
+    /// user does not.
+    pub fn forbidden(subject: &str, path_user: Option<&[u8]>) -> Self {
+        let email = |text: &[u8]| {
+            text.iter()
+                .position(|b| *b == b'@')
+                .is_some_and(|at| at > 0 && text[at + 1..].contains(&b'.') && !text.contains(&b'/'))
+        };
+        if email(subject.as_bytes()) && !path_user.is_some_and(email) {
+            Self::ForbiddenEmailSubject
+        } else {
+            Self::Forbidden
+        }
+    }
+
     /// The HTTP status: 401, 400, 403 or 503.
     pub fn status(&self) -> u16 {
         match self {
             Self::MissingToken | Self::InvalidToken(_) => 401,
             Self::InvalidRequest(_) => 400,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::ForbiddenEmailSubject => 403,
             Self::KeysUnavailable => 503,
         }
     }
@@ -108,7 +132,7 @@ impl Refusal {
             Self::MissingToken => return Some(format!(r#"Bearer realm="{REALM}""#)),
             Self::InvalidToken(reason) => ("invalid_token", reason.as_str()),
             Self::InvalidRequest(reason) => ("invalid_request", *reason),
-            Self::Forbidden | Self::KeysUnavailable => return None,
+            Self::Forbidden | Self::ForbiddenEmailSubject | Self::KeysUnavailable => return None,
         };
         Some(format!(
             r#"Bearer realm="{REALM}", error="{error}", error_description="{}""#,
@@ -195,6 +219,25 @@ mod tests {
             assert_eq!(problem.header("www-authenticate"), None);
             assert_eq!(body(&problem)["title"], title);
         }
+    }
+
+    #[test]
+    fn an_email_subject_on_an_id_path_hints_at_get_subject() {
+        let hinted = Refusal::forbidden("ada@example.com", Some(b"Kq3vB1yZpR8sT0uW"));
+        assert_eq!(hinted, Refusal::ForbiddenEmailSubject);
+        assert_eq!(hinted.status(), 403);
+        assert!(hinted.to_string().contains("getSubject"));
+        for (subject, path) in [
+            ("user-1", Some(&b"user-2"[..])),
+            ("ada@example.com", Some(&b"bob@example.com"[..])),
+            ("ada@localhost", None),
+        ] {
+            assert_eq!(Refusal::forbidden(subject, path), Refusal::Forbidden);
+        }
+        assert_eq!(
+            Refusal::forbidden("ada@example.com", None),
+            Refusal::ForbiddenEmailSubject
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::jwt::Rules;
+use crate::jwt::sent::COOKIE_CACHE_AUDIENCE;
 use crate::secret::checked_secret;
 use crate::{Jwks, JwksOptions, KeySource, SettingsError, TokenVerifier};
 
@@ -42,8 +43,16 @@ pub enum JwtMode {
 pub struct AuthSettings {
     /// `BETTER_AUTH_SECRET`: the HS256 secret shared with the web app.
     pub better_auth_secret: Option<SecretString>,
-    /// `BETTER_AUTH_URL`: the web app's base URL, the expected `iss` and `aud`.
+    /// `BETTER_AUTH_URL`: the web app's base URL; the default issuer and
+    /// audience, and where the JWKS is.
     pub better_auth_url: String,
+    /// `AUTH_JWT_ISSUER`: the exact `iss` accepted (Better Auth's
+    /// `jwt.issuer`); unset or empty: `BETTER_AUTH_URL`.
+    pub auth_jwt_issuer: Option<String>,
+    /// `AUTH_JWT_AUDIENCE`: the accepted audiences, comma-separated (Better
+    /// Auth's `jwt.audience`); a token's `aud` must contain one of them.
+    /// Unset or empty: `BETTER_AUTH_URL`.
+    pub auth_jwt_audience: Option<String>,
     /// `AUTH_JWT_MODE`.
     pub auth_jwt_mode: JwtMode,
     /// `AUTH_JWKS_URL`: overrides `${BETTER_AUTH_URL}/api/auth/jwks`.
@@ -64,6 +73,8 @@ impl Default for AuthSettings {
         Self {
             better_auth_secret: None,
             better_auth_url: "http://localhost:3000".to_owned(),
+            auth_jwt_issuer: None,
+            auth_jwt_audience: None,
             auth_jwt_mode: JwtMode::Hs256,
             auth_jwks_url: None,
             auth_jwks_refresh_secs: 300,
@@ -79,6 +90,8 @@ impl Default for AuthSettings {
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
     better_auth_url: String,
+    issuer: String,
+    audiences: Vec<String>,
     keys: Keys,
     leeway_secs: u64,
     max_lifetime_secs: u64,
@@ -123,6 +136,59 @@ impl AuthSettings {
         }
     }
 
+    /// `AUTH_JWT_ISSUER` when set, else `BETTER_AUTH_URL`, as given.
+    pub fn issuer(&self) -> &str {
+        match self.auth_jwt_issuer.as_deref() {
+            Some(issuer) if !issuer.trim().is_empty() => issuer,
+            _ => &self.better_auth_url,
+        }
+    }
+
+    /// The accepted audiences: `AUTH_JWT_AUDIENCE` split at commas (each
+    /// trimmed), else `BETTER_AUTH_URL`. Checked by [`AuthSettings::validate`].
+    pub fn audiences(&self) -> Vec<&str> {
+        match self.auth_jwt_audience.as_deref() {
+            Some(list) if !list.trim().is_empty() => list.split(',').map(str::trim).collect(),
+            _ => vec![self.better_auth_url.as_str()],
+        }
+    }
+
+    /// The issuer and audiences, or why they cannot be used.
+    fn checked_issuer_and_audiences(&self) -> Result<(String, Vec<String>), SettingsError> {
+        let issuer = self.issuer();
+        if issuer.chars().any(char::is_control) {
+            return Err(SettingsError::InvalidClaimSetting(
+                "AUTH_JWT_ISSUER",
+                "it contains control characters",
+            ));
+        }
+        let audiences = self.audiences();
+        for audience in &audiences {
+            if audience.is_empty() {
+                return Err(SettingsError::InvalidClaimSetting(
+                    "AUTH_JWT_AUDIENCE",
+                    "it has an empty entry (a comma too many?)",
+                ));
+            }
+            if audience.chars().any(char::is_control) {
+                return Err(SettingsError::InvalidClaimSetting(
+                    "AUTH_JWT_AUDIENCE",
+                    "it contains control characters",
+                ));
+            }
+            if *audience == COOKIE_CACHE_AUDIENCE {
+                return Err(SettingsError::InvalidClaimSetting(
+                    "AUTH_JWT_AUDIENCE",
+                    "better-auth:session-cache is the audience of Better Auth's session cookie cache, never of an API token",
+                ));
+            }
+        }
+        Ok((
+            issuer.to_owned(),
+            audiences.into_iter().map(str::to_owned).collect(),
+        ))
+    }
+
     /// How the JWKS is fetched, from these settings.
     pub fn jwks_options(&self) -> JwksOptions {
         JwksOptions {
@@ -146,6 +212,7 @@ impl AuthSettings {
             self.auth_max_token_lifetime_secs,
             MAX_LIFETIME_SECS,
         )?;
+        let (issuer, audiences) = self.checked_issuer_and_audiences()?;
         let secret =
             || checked_secret("BETTER_AUTH_SECRET", self.better_auth_secret.as_ref()).cloned();
         let keys = match self.auth_jwt_mode {
@@ -155,6 +222,8 @@ impl AuthSettings {
         };
         Ok(AuthConfig {
             better_auth_url: self.better_auth_url.clone(),
+            issuer,
+            audiences,
             keys,
             leeway_secs,
             max_lifetime_secs,
@@ -184,9 +253,19 @@ impl AuthSettings {
 }
 
 impl AuthConfig {
-    /// `BETTER_AUTH_URL`: the expected `iss` and `aud`, the web app's origin.
+    /// `BETTER_AUTH_URL`: the web app's origin.
     pub fn better_auth_url(&self) -> &str {
         &self.better_auth_url
+    }
+
+    /// The exact `iss` accepted.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The audiences accepted (a token's `aud` must contain one).
+    pub fn audiences(&self) -> &[String] {
+        &self.audiences
     }
 
     /// The verifier. In `jwks` and `both` modes this starts fetching the
@@ -201,9 +280,10 @@ impl AuthConfig {
                 Jwks::start(options.clone())?,
             ),
         };
+        let audiences: Vec<&str> = self.audiences.iter().map(String::as_str).collect();
         let rules = Rules::new(
-            &self.better_auth_url,
-            &self.better_auth_url,
+            &self.issuer,
+            &audiences,
             self.leeway_secs,
             self.max_lifetime_secs,
         );
@@ -261,6 +341,50 @@ mod tests {
         settings.auth_jwks_refresh_secs = 0;
         settings.auth_jwks_url = Some("file:///etc/passwd".to_owned());
         assert!(settings.validate().is_ok());
+    }
+
+    #[test]
+    fn issuer_and_audiences_default_to_better_auth_url() {
+        let config = AuthSettings::jwks("http://localhost:3000")
+            .validate()
+            .expect("defaults");
+        assert_eq!(config.issuer(), "http://localhost:3000");
+        assert_eq!(config.audiences(), ["http://localhost:3000"]);
+        let mut blank = AuthSettings::jwks("http://localhost:3000");
+        blank.auth_jwt_issuer = Some(" ".to_owned());
+        blank.auth_jwt_audience = Some(String::new());
+        let config = blank.validate().expect("blank is unset");
+        assert_eq!(config.issuer(), "http://localhost:3000");
+        assert_eq!(config.audiences(), ["http://localhost:3000"]);
+    }
+
+    #[test]
+    fn issuer_is_taken_as_given_and_audiences_are_a_list() {
+        let mut settings = AuthSettings::jwks("http://localhost:3000");
+        settings.auth_jwt_issuer = Some("https://auth.example.com/".to_owned());
+        settings.auth_jwt_audience = Some("https://api.example.com, todo-edge".to_owned());
+        let config = settings.validate().expect("valid");
+        assert_eq!(config.issuer(), "https://auth.example.com/");
+        assert_eq!(config.audiences(), ["https://api.example.com", "todo-edge"]);
+    }
+
+    #[test]
+    fn unusable_audiences_are_refused_naming_the_variable() {
+        for (list, why) in [
+            ("a,,b", "empty entry"),
+            ("a,", "empty entry"),
+            ("better-auth:session-cache", "cookie cache"),
+            ("a\u{7}", "control"),
+        ] {
+            let mut settings = AuthSettings::jwks("http://localhost:3000");
+            settings.auth_jwt_audience = Some(list.to_owned());
+            let refused = refusal(&settings);
+            assert!(refused.starts_with("AUTH_JWT_AUDIENCE "), "{refused}");
+            assert!(refused.contains(why), "{list}: {refused}");
+        }
+        let mut issuer = AuthSettings::jwks("http://localhost:3000");
+        issuer.auth_jwt_issuer = Some("http://a\n".to_owned());
+        assert!(refusal(&issuer).starts_with("AUTH_JWT_ISSUER "));
     }
 
     #[test]

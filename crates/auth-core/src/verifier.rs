@@ -29,7 +29,7 @@ impl TokenVerifier {
         let header = match jwt::inspect(token) {
             Ok(header) => header,
             // A token signed with a published key we cannot verify (e.g.
-            // ES512): say so rather than just "not accepted".
+            // ES384): say so rather than just "not accepted".
             Err(TokenError::AlgorithmNotAllowed(alg)) => {
                 let reason = self.keys.jwks().and_then(|j| j.unsupported_algorithm(&alg));
                 return Err(

@@ -113,9 +113,13 @@ impl Authorizer {
             tracing::info!(reason = %not_normal, "path refused");
             Problem::new(400, &not_normal.to_string())
         })?;
-        if path_user.is_some_and(|user| *user != *claims.user_id.as_str().as_bytes()) {
-            tracing::info!("path user id differs from the token's subject");
-            return Err(Refusal::Forbidden.problem());
+        if path_user
+            .as_ref()
+            .is_some_and(|user| **user != *claims.user_id.as_str().as_bytes())
+        {
+            let refusal = Refusal::forbidden(claims.user_id.as_str(), path_user.as_deref());
+            tracing::info!(reason = %refusal, "path user id differs from the token's subject");
+            return Err(refusal.problem());
         }
         self.allow(&claims.user_id)
     }

@@ -114,8 +114,9 @@ impl FromRequestParts<AppState> for Caller {
             .find(|(name, _)| *name == "user_id")
             .map(|(_, value)| value);
         if path_user != Some(claims.user_id.as_str()) {
-            tracing::info!("path user id differs from the token's subject");
-            return Err(Refusal::Forbidden.into());
+            let refusal = Refusal::forbidden(claims.user_id.as_str(), path_user.map(str::as_bytes));
+            tracing::info!(reason = %refusal, "path user id differs from the token's subject");
+            return Err(refusal.into());
         }
         Ok(Self(claims.user_id))
     }

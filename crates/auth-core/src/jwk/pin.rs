@@ -1,20 +1,21 @@
 //! One JWK to one verification key, pinned to the algorithm its own `alg`
 //! names (or, without `alg`, the only one its key type allows), after
 //! checking `kty`, `crv`, `use`, `key_ops` and the key material: EdDSA needs
-//! OKP/Ed25519, ES256 EC/P-256, RS256 and PS256 RSA of 2048 to 4096 bits.
+//! OKP/Ed25519, ES256 EC/P-256, ES512 EC/P-521, RS256 and PS256 RSA of 2048
+//! to 4096 bits.
 //! Everything else is refused with a reason that is safe to log and quote.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, DecodingKey};
+use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
 
 use super::printable;
-use crate::jwt::PinnedKey;
+use crate::jwt::{Alg, PinnedKey};
 
 /// RSA modulus sizes accepted, in bits.
 const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=4096;
 /// What to sign with instead, in every refusal that names an algorithm.
-const SUPPORTED: &str = "use EdDSA, ES256, RS256 or PS256";
+const SUPPORTED: &str = "use EdDSA, ES256, ES512, RS256 or PS256";
 
 /// The verification key a JWK describes, pinned to its algorithm.
 pub fn pin(jwk: &Map<String, Value>) -> Result<PinnedKey, String> {
@@ -37,11 +38,13 @@ pub fn pin(jwk: &Map<String, Value>) -> Result<PinnedKey, String> {
     }
     let crv = text(jwk, "crv")?;
     // Without `alg`, only key types that allow a single JWS algorithm are
-    // used: an Ed25519 key can only be EdDSA, a P-256 key only ES256.
+    // used: an Ed25519 key can only be EdDSA, a P-256 key only ES256, a
+    // P-521 key only ES512.
     let alg = match (text(jwk, "alg")?, kty, crv) {
         (Some(alg), _, _) => alg,
         (None, "OKP", Some("Ed25519")) => "EdDSA",
         (None, "EC", Some("P-256")) => "ES256",
+        (None, "EC", Some("P-521")) => "ES512",
         (None, _, _) => {
             return Err("it has no alg, and its key type allows several algorithms".to_owned());
         }
@@ -57,11 +60,7 @@ pub fn pin(jwk: &Map<String, Value>) -> Result<PinnedKey, String> {
                 _ => return Err("an EdDSA key must have crv Ed25519".to_owned()),
             }
             let x = coordinate(jwk, "x", 32)?;
-            Ok(PinnedKey {
-                alg: Algorithm::EdDSA,
-                key: DecodingKey::from_ed_components(x).map_err(|_| "x is invalid")?,
-                ed25519: Some(ed25519_key(x)?),
-            })
+            ed25519_key(x).map(PinnedKey::ed25519)
         }
         "ES256" => {
             expect(kty, "EC", alg)?;
@@ -70,28 +69,28 @@ pub fn pin(jwk: &Map<String, Value>) -> Result<PinnedKey, String> {
             }
             let x = coordinate(jwk, "x", 32)?;
             let y = coordinate(jwk, "y", 32)?;
-            Ok(PinnedKey {
-                alg: Algorithm::ES256,
-                key: DecodingKey::from_ec_components(x, y).map_err(|_| "x or y is invalid")?,
-                ed25519: None,
-            })
+            let key = DecodingKey::from_ec_components(x, y).map_err(|_| "x or y is invalid")?;
+            jsonwebtoken_key(Alg::ES256, key)
+        }
+        "ES512" => {
+            expect(kty, "EC", alg)?;
+            if crv != Some("P-521") {
+                return Err("an ES512 key must have crv P-521".to_owned());
+            }
+            let x = decoded(coordinate(jwk, "x", 66)?)?;
+            let y = decoded(coordinate(jwk, "y", 66)?)?;
+            PinnedKey::es512(&x, &y).ok_or_else(|| "x and y are not a point on P-521".to_owned())
         }
         "RS256" | "PS256" => {
             expect(kty, "RSA", alg)?;
             let (n, e) = rsa_components(jwk)?;
-            Ok(PinnedKey {
-                alg: if alg == "RS256" {
-                    Algorithm::RS256
-                } else {
-                    Algorithm::PS256
-                },
-                key: DecodingKey::from_rsa_raw_components(&n, &e),
-                ed25519: None,
-            })
+            let alg = if alg == "RS256" {
+                Alg::RS256
+            } else {
+                Alg::PS256
+            };
+            jsonwebtoken_key(alg, DecodingKey::from_rsa_raw_components(&n, &e))
         }
-        "ES512" => Err(format!(
-            "ES512 (P-521) is not supported: the JWT library has no ES512 ({SUPPORTED})"
-        )),
         "HS256" | "HS384" | "HS512" => Err("symmetric keys are never taken from a JWKS".to_owned()),
         other => Err(format!(
             "algorithm {} is not on the allow-list ({SUPPORTED})",
@@ -119,6 +118,17 @@ fn ed25519_key(x: &str) -> Result<ed25519_dalek::VerifyingKey, String> {
         );
     }
     Ok(key)
+}
+
+fn jsonwebtoken_key(alg: Alg, key: DecodingKey) -> Result<PinnedKey, String> {
+    PinnedKey::jsonwebtoken(alg, key).ok_or_else(|| format!("{alg} keys are not verified here"))
+}
+
+/// A coordinate [`coordinate`] has checked, as bytes.
+fn decoded(value: &str) -> Result<Vec<u8>, String> {
+    URL_SAFE_NO_PAD
+        .decode(value)
+        .map_err(|_| "a coordinate is not base64url".to_owned())
 }
 
 /// A string member, if present.
@@ -185,18 +195,18 @@ mod tests {
 
     const ED_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
 
-    fn pinned(jwk: Value) -> Result<Algorithm, String> {
+    fn pinned(jwk: Value) -> Result<Alg, String> {
         let Value::Object(jwk) = jwk else {
             panic!("a JWK is a JSON object");
         };
-        pin(&jwk).map(|key| key.alg)
+        pin(&jwk).map(|key| key.alg())
     }
 
     #[test]
     fn pins_keys_to_their_own_alg_and_checks_kty_and_crv() {
         assert_eq!(
             pinned(json!({"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "x": ED_X})),
-            Ok(Algorithm::EdDSA)
+            Ok(Alg::EdDSA)
         );
         for (jwk, reason) in [
             (
@@ -237,19 +247,39 @@ mod tests {
     fn infers_alg_only_where_the_key_type_allows_one() {
         assert_eq!(
             pinned(json!({"kty": "OKP", "crv": "Ed25519", "x": ED_X})),
-            Ok(Algorithm::EdDSA)
+            Ok(Alg::EdDSA)
         );
     }
 
     #[test]
-    fn small_rsa_keys_and_es512_are_refused_with_the_reason() {
+    fn small_rsa_keys_are_refused_with_the_reason() {
         let small = json!({"kty": "RSA", "alg": "RS256", "n": URL_SAFE_NO_PAD.encode([0xff; 128]), "e": "AQAB"});
         assert!(pinned(small).expect_err("small").contains("1024 bits"));
-        let es512 = json!({"kty": "EC", "crv": "P-521", "alg": "ES512", "x": ED_X, "y": ED_X});
-        assert!(
-            pinned(es512)
-                .expect_err("ES512")
-                .contains("ES512 (P-521) is not supported")
+    }
+
+    #[test]
+    fn es512_keys_need_p521_and_a_point_on_the_curve() {
+        let p521: Value =
+            serde_json::from_str(include_str!("../../testdata/p521.jwk.json")).expect("JWK");
+        let public = json!({"kty": "EC", "crv": "P-521", "x": p521["x"], "y": p521["y"]});
+        assert_eq!(
+            pinned(public.clone()),
+            Ok(Alg::ES512),
+            "alg inferred from P-521"
         );
+        let mut with_alg = public.clone();
+        with_alg["alg"] = json!("ES512");
+        assert_eq!(pinned(with_alg.clone()), Ok(Alg::ES512));
+        for (name, value, reason) in [
+            ("crv", json!("P-256"), "an ES512 key must have crv P-521"),
+            ("kty", json!("OKP"), "its alg ES512 needs kty EC"),
+            ("x", json!(ED_X), "its x is not 66 bytes long"),
+            ("y", p521["x"].clone(), "not a point on P-521"),
+        ] {
+            let mut jwk = with_alg.clone();
+            jwk[name] = value;
+            let refused = pinned(jwk).expect_err(reason);
+            assert!(refused.contains(reason), "{refused}");
+        }
     }
 }

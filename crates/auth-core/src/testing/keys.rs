@@ -5,15 +5,24 @@ use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use p521::ecdsa::signature::Signer as _;
 use serde_json::{Value, json};
+
+use crate::jwt::Alg;
 
 /// A private test key and the public JWK Better Auth would publish for it.
 #[derive(Clone)]
 pub struct TestKey {
     pub kid: String,
-    pub alg: Algorithm,
-    encoding: EncodingKey,
+    pub alg: Alg,
+    signer: Signer,
     jwk: Value,
+}
+
+#[derive(Clone)]
+enum Signer {
+    Jwt(Algorithm, EncodingKey),
+    P521(p521::ecdsa::SigningKey),
 }
 
 fn der(pem: &str) -> Vec<u8> {
@@ -24,19 +33,36 @@ fn der(pem: &str) -> Vec<u8> {
 impl TestKey {
     fn new(kid: &str, alg: Algorithm, encoding: EncodingKey) -> Self {
         let jwk = Jwk::from_encoding_key(&encoding, alg).expect("public JWK of a test key");
-        let mut jwk = serde_json::to_value(jwk).expect("JWK as JSON");
+        let jwk = serde_json::to_value(jwk).expect("JWK as JSON");
+        let ours = Alg::from_name(&format!("{alg:?}")).expect("an algorithm we verify");
+        Self::published(kid, ours, Signer::Jwt(alg, encoding), jwk)
+    }
+
+    /// As Better Auth publishes keys: `alg` and `kid`, no `use`.
+    fn published(kid: &str, alg: Alg, signer: Signer, mut jwk: Value) -> Self {
         let object = jwk.as_object_mut().expect("JWK is an object");
         object.retain(|_, v| !v.is_null());
-        // As Better Auth publishes them: `alg` and `kid`, no `use`.
-        object.insert("alg".into(), json!(format!("{alg:?}")));
+        object.insert("alg".into(), json!(alg.name()));
         object.insert("kid".into(), json!(kid));
         object.remove("use");
         Self {
             kid: kid.to_owned(),
             alg,
-            encoding,
+            signer,
             jwk,
         }
+    }
+
+    /// P-521 (ES512), which jsonwebtoken cannot sign: the `p521` crate does.
+    pub fn p521(kid: &str) -> Self {
+        let private: Value = serde_json::from_str(include_str!("../../testdata/p521.jwk.json"))
+            .expect("P-521 test JWK");
+        let d = URL_SAFE_NO_PAD
+            .decode(private["d"].as_str().expect("d"))
+            .expect("d is base64url");
+        let signing = p521::ecdsa::SigningKey::from_slice(&d).expect("a P-521 scalar");
+        let public = json!({"kty": "EC", "crv": "P-521", "x": private["x"], "y": private["y"]});
+        Self::published(kid, Alg::ES512, Signer::P521(signing), public)
     }
 
     /// Ed25519 (EdDSA, Better Auth's default), first key.
@@ -69,12 +95,13 @@ impl TestKey {
         Self::new(kid, Algorithm::PS256, EncodingKey::from_rsa_der(&der))
     }
 
-    /// One key of each algorithm the backend verifies: EdDSA, ES256, RS256
-    /// and PS256 (kids `ed`, `es`, `rs`, `ps`).
-    pub fn one_of_each() -> [Self; 4] {
+    /// One key of each algorithm the backend verifies: EdDSA, ES256, ES512,
+    /// RS256 and PS256 (kids `ed`, `es`, `es512`, `rs`, `ps`).
+    pub fn one_of_each() -> [Self; 5] {
         [
             Self::ed25519_a("ed"),
             Self::p256("es"),
+            Self::p521("es512"),
             Self::rs256("rs"),
             Self::ps256("ps"),
         ]
@@ -87,23 +114,40 @@ impl TestKey {
 
     /// A token with header `{"alg", "kid"}` (as Better Auth's) and these claims.
     pub fn sign(&self, claims: &Value) -> String {
-        let mut header = Header::new(self.alg);
-        header.typ = None;
-        header.kid = Some(self.kid.clone());
-        self.sign_with_header(&header, claims)
+        self.sign_with_json_header(&json!({"alg": self.alg.name(), "kid": self.kid}), claims)
     }
 
     /// A token with any header, signed with this key.
     pub fn sign_with_header(&self, header: &Header, claims: &Value) -> String {
-        jsonwebtoken::encode(header, claims, &self.encoding).expect("sign with a test key")
+        let header = serde_json::to_value(header).expect("header as JSON");
+        let mut header = header.as_object().cloned().expect("header is an object");
+        header.retain(|_, v| !v.is_null());
+        self.sign_with_json_header(&Value::Object(header), claims)
+    }
+
+    /// A token with exactly this JSON header (whatever its `alg` says),
+    /// signed with this key's own algorithm.
+    pub fn sign_with_json_header(&self, header: &Value, claims: &Value) -> String {
+        let message = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature = match &self.signer {
+            Signer::Jwt(alg, key) => jsonwebtoken::crypto::sign(message.as_bytes(), key, *alg)
+                .expect("sign with a test key"),
+            Signer::P521(key) => {
+                let signature: p521::ecdsa::Signature = key.sign(message.as_bytes());
+                URL_SAFE_NO_PAD.encode(signature.to_bytes())
+            }
+        };
+        format!("{message}.{signature}")
     }
 }
 
-/// A P-521 (ES512) public JWK with kid `es512-key`: Better Auth can publish
-/// one, jsonwebtoken cannot verify it.
+/// The P-521 (ES512) test key's public JWK, with kid `es512-key`.
 pub fn es512_jwk() -> Value {
-    serde_json::from_str(include_str!("../../testdata/p521-public.jwk.json"))
-        .expect("ES512 test JWK")
+    TestKey::p521("es512-key").jwk()
 }
 
 /// The Ed25519 identity point (y = 1), the weakest small-order key.

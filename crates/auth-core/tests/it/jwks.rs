@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use auth_core::jwt::Rules;
 use auth_core::testing::{
-    JwksServer, PATIENCE, TestKey, claims, es512_jwk, eventually, forged_ed25519_token,
+    JwksServer, PATIENCE, TestKey, claims, eventually, forged_ed25519_token,
     small_order_ed25519_jwk,
 };
 use auth_core::{
@@ -33,7 +33,7 @@ fn options(server_url: &str, cooldown: Duration) -> JwksOptions {
 /// A JWKS-mode verifier for tokens issued by `base` (the server's base URL).
 fn verifier(base: &str, jwks_url: &str, cooldown: Duration) -> TokenVerifier {
     let jwks = Jwks::start(options(jwks_url, cooldown)).expect("jwks");
-    TokenVerifier::new(KeySource::Jwks(jwks), Rules::new(base, base, 10, 900))
+    TokenVerifier::new(KeySource::Jwks(jwks), Rules::new(base, &[base], 10, 900))
 }
 
 fn for_server(server: &JwksServer, cooldown: Duration) -> TokenVerifier {
@@ -116,7 +116,7 @@ fn hs256(secret: &[u8], kid: Option<&str>, claims: &Value) -> String {
 }
 
 #[tokio::test]
-async fn eddsa_es256_rs256_ps256_tokens_are_accepted() {
+async fn eddsa_es256_es512_rs256_ps256_tokens_are_accepted() {
     let keys = TestKey::one_of_each();
     let jwks: Vec<Value> = keys.iter().map(TestKey::jwk).collect();
     let server = JwksServer::start(&jwks).await;
@@ -136,41 +136,108 @@ async fn eddsa_es256_rs256_ps256_tokens_are_accepted() {
     assert_eq!(server.fetches(), 1, "one fetch serves every token");
 }
 
+/// A published P-384 key (ES384): Better Auth does not offer it, and it is
+/// not on the allow-list, so it stands for any key we will not use.
+fn es384_jwk() -> Value {
+    let coordinate = URL_SAFE_NO_PAD.encode([7u8; 48]);
+    json!({"kty": "EC", "crv": "P-384", "alg": "ES384", "kid": "es384-key",
+           "x": coordinate, "y": coordinate})
+}
+
 #[tokio::test]
-async fn es512_key_is_reported_and_its_tokens_refused_with_the_reason() {
+async fn es512_tokens_are_verified_and_forged_or_confused_ones_refused() {
+    let es512 = TestKey::p521("p521");
+    let es = TestKey::p256("es");
+    let loaded = Loaded::start(&[es512.jwk(), es.jwk()], Duration::from_secs(60)).await;
+    let (base, verifier) = (&loaded.base, &loaded.verifier);
+    assert!(verifier.warnings().is_empty(), "{:?}", verifier.warnings());
+    loaded.assert_accepted(&es512).await;
+
+    // Forged: another payload under the same signature, or a made-up signature.
+    let token = loaded.token(&es512);
+    let (_, signature) = token.rsplit_once('.').expect("three segments");
+    let mut other = claims(SUB, base);
+    other["sub"] = json!("mallory");
+    let forged = es512.sign(&other);
+    let (message, _) = forged.rsplit_once('.').expect("three segments");
+    for forged in [
+        format!("{message}.{signature}"),
+        unsigned(&json!({"alg": "ES512", "kid": "p521"}), &claims(SUB, base)),
+    ] {
+        assert_eq!(
+            verifier.verify(&forged).await,
+            Err(TokenError::BadSignature)
+        );
+    }
+    // Algorithm confusion: an ES256 signature under an ES512 header naming the
+    // P-521 key; either header naming the other curve's key; HS256 keyed
+    // with the published P-521 key.
+    let header = |alg: &str, kid: &str| json!({"alg": alg, "kid": kid});
+    let cases = [
+        (
+            es.sign_with_json_header(&header("ES512", "p521"), &claims(SUB, base)),
+            TokenError::BadSignature,
+        ),
+        (
+            es.sign_with_json_header(&header("ES256", "p521"), &claims(SUB, base)),
+            TokenError::AlgorithmMismatch,
+        ),
+        (
+            es512.sign_with_json_header(&header("ES512", "es"), &claims(SUB, base)),
+            TokenError::AlgorithmMismatch,
+        ),
+        (
+            hs256(
+                es512.jwk().to_string().as_bytes(),
+                Some("p521"),
+                &claims(SUB, base),
+            ),
+            TokenError::WrongMode {
+                alg: "HS256",
+                mode: "jwks",
+            },
+        ),
+    ];
+    for (token, refusal) in cases {
+        assert_eq!(verifier.verify(&token).await, Err(refusal));
+    }
+}
+
+#[tokio::test]
+async fn an_unusable_key_is_reported_and_its_tokens_refused_with_the_reason() {
     let ed = TestKey::ed25519_a("ed");
-    let loaded = Loaded::start(&[es512_jwk(), ed.jwk()], Duration::from_secs(60)).await;
+    let loaded = Loaded::start(&[es384_jwk(), ed.jwk()], Duration::from_secs(60)).await;
     let warnings = loaded.verifier.warnings();
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains("es512-key") && w.contains("ES512")),
+            .any(|w| w.contains("es384-key") && w.contains("ES384")),
         "{warnings:?}"
     );
 
-    let es512 = unsigned(
-        &json!({"alg": "ES512", "kid": "es512-key"}),
+    let es384 = unsigned(
+        &json!({"alg": "ES384", "kid": "es384-key"}),
         &claims(SUB, &loaded.base),
     );
-    match loaded.verify(&es512).await {
-        Err(TokenError::UnsupportedKey(reason)) => assert!(reason.contains("ES512"), "{reason}"),
+    match loaded.verify(&es384).await {
+        Err(TokenError::UnsupportedKey(reason)) => assert!(reason.contains("ES384"), "{reason}"),
         other => panic!("expected UnsupportedKey, got {other:?}"),
     }
     // Even when the header claims an algorithm we verify.
     let mut header = Header::new(Algorithm::EdDSA);
-    header.kid = Some("es512-key".into());
+    header.kid = Some("es384-key".into());
     let disguised = ed.sign_with_header(&header, &claims(SUB, &loaded.base));
     assert!(matches!(
         loaded.verify(&disguised).await,
         Err(TokenError::UnsupportedKey(_))
     ));
     let message = loaded
-        .verify(&es512)
+        .verify(&es384)
         .await
         .expect_err("refused")
         .to_string();
     assert!(
-        message.contains("cannot verify") && message.contains("ES512"),
+        message.contains("cannot verify") && message.contains("ES384"),
         "{message}"
     );
     assert_eq!(
@@ -179,16 +246,16 @@ async fn es512_key_is_reported_and_its_tokens_refused_with_the_reason() {
         "known-unsupported keys cause no refetch"
     );
 
-    // A set of nothing but ES512 keys is not ready, and says why.
-    let only = JwksServer::start(&[es512_jwk()]).await;
+    // A set of nothing but unusable keys is not ready, and says why.
+    let only = JwksServer::start(&[es384_jwk()]).await;
     let verifier = for_server(&only, Duration::from_secs(60));
-    let detail = eventually("the ES512-only set is fetched", || async {
+    let detail = eventually("the ES384-only set is fetched", || async {
         let detail = verifier.readiness().expect_err("no usable key");
         (!detail.contains("not loaded yet")).then_some(detail)
     })
     .await;
     assert!(
-        detail.contains("no usable key") && detail.contains("ES512"),
+        detail.contains("no usable key") && detail.contains("ES384"),
         "{detail}"
     );
 }
@@ -466,7 +533,10 @@ async fn hs256_tokens_signed_with_public_key_bytes_are_refused() {
             let token = hs256(secret, kid, &claims(SUB, &base));
             assert_eq!(
                 jwks.verify(&token).await,
-                Err(TokenError::AlgorithmNotAllowed("HS256".into())),
+                Err(TokenError::WrongMode {
+                    alg: "HS256",
+                    mode: "jwks"
+                }),
                 "jwks mode"
             );
             assert_eq!(
@@ -520,7 +590,7 @@ async fn kidless_tokens_need_exactly_one_key_of_their_algorithm() {
     let b = TestKey::ed25519_b("b");
     let es = TestKey::p256("es");
     let kidless = |loaded: &Loaded, key: &TestKey| {
-        key.sign_with_header(&Header::new(key.alg), &claims(SUB, &loaded.base))
+        key.sign_with_json_header(&json!({"alg": key.alg.name()}), &claims(SUB, &loaded.base))
     };
     let one_each = Loaded::start(&[a.jwk(), es.jwk()], Duration::from_secs(60)).await;
     assert!(one_each.verify(&kidless(&one_each, &a)).await.is_ok());
@@ -550,7 +620,10 @@ async fn every_rule_applies_to_jwks_tokens() {
         key.sign(&claims)
     };
     let cases = [
-        (with("exp", json!(now - 3600)), TokenError::Expired),
+        (
+            key.sign(&json!({"sub": SUB, "iss": base, "aud": base, "iat": now - 4500, "exp": now - 3600})),
+            TokenError::Expired,
+        ),
         (with("nbf", json!(now + 3600)), TokenError::NotYetValid),
         (
             with("exp", json!(now + 86_400)),
@@ -559,11 +632,17 @@ async fn every_rule_applies_to_jwks_tokens() {
         (without("exp"), TokenError::MissingClaim("exp")),
         (
             with("iss", json!("http://evil.example")),
-            TokenError::WrongIssuer,
+            TokenError::WrongIssuer {
+                expected: base.clone(),
+                received: "http://evil.example".to_owned(),
+            },
         ),
         (
             with("aud", json!("http://evil.example")),
-            TokenError::WrongAudience,
+            TokenError::WrongAudience {
+                expected: vec![base.clone()],
+                received: vec!["http://evil.example".to_owned()],
+            },
         ),
         (without("sub"), TokenError::MissingClaim("sub")),
         (with("sub", json!("")), TokenError::InvalidSubject("empty")),

@@ -113,6 +113,14 @@ fn claims_with(name: &str, value: Value) -> Value {
     claims
 }
 
+/// [`claims`] of a token issued 15 minutes before `exp`, as Better Auth's
+/// expired tokens are (an `exp` before `iat` has a rule of its own).
+fn expired_at(exp: u64) -> Value {
+    let mut claims = claims_with("exp", json!(exp));
+    claims["iat"] = json!(exp - 900);
+    claims
+}
+
 /// [`claims`] without one claim.
 fn claims_without(name: &str) -> Value {
     let mut claims = claims();
@@ -146,6 +154,22 @@ async fn assert_accepted(token: &str) -> Claims {
     match verify(token).await {
         Ok(claims) => claims,
         Err(error) => panic!("expected the token to be accepted, got {error:?}"),
+    }
+}
+
+/// The refusal of a token whose `iss` is `received`.
+fn wrong_issuer(received: &str) -> TokenError {
+    TokenError::WrongIssuer {
+        expected: URL.to_owned(),
+        received: auth_core::jwt::shown(received),
+    }
+}
+
+/// The refusal of a token whose `aud` values are `received`.
+fn wrong_audience(received: &[&str]) -> TokenError {
+    TokenError::WrongAudience {
+        expected: vec![URL.to_owned()],
+        received: received.iter().map(|a| (*a).to_owned()).collect(),
     }
 }
 
@@ -278,12 +302,22 @@ async fn hs256_signed_token_under_an_hs384_header_is_not_allowed() {
 }
 
 #[tokio::test]
-async fn asymmetric_alg_header_on_hmac_token_is_a_mismatch() {
+async fn asymmetric_alg_header_in_hs256_mode_is_refused_naming_the_mode() {
     // Allowed algorithms in general, but not the HS256 key's algorithm: the
-    // classic key-confusion attack (the HMAC key used as a public key).
-    for alg in ["RS256", "EdDSA", "ES256", "PS256"] {
+    // classic key-confusion attack (the HMAC key used as a public key), and
+    // also a JWKS-signed token sent to a server in hs256 mode.
+    for alg in ["RS256", "EdDSA", "ES256", "ES512", "PS256"] {
         let token = sign(&json!({"alg": alg, "typ": "JWT"}), &claims());
-        assert_refused(&token, TokenError::AlgorithmMismatch).await;
+        let refusal = verify(&token).await.expect_err("refused");
+        assert!(
+            matches!(refusal, TokenError::WrongMode { alg: a, mode: "hs256" } if a == alg),
+            "{refusal:?}"
+        );
+        let text = refusal.to_string();
+        assert!(
+            text.contains("hs256 mode") && text.contains("AUTH_JWT_MODE=jwks"),
+            "{text}"
+        );
     }
 }
 
@@ -323,8 +357,28 @@ async fn missing_or_non_string_alg_is_malformed() {
 #[tokio::test]
 async fn expired_beyond_leeway_is_expired() {
     // Default leeway is 10 s.
-    let token = jwt(&claims_with("exp", json!(now() - 30)));
+    let token = jwt(&expired_at(now() - 30));
     assert_refused(&token, TokenError::Expired).await;
+}
+
+#[tokio::test]
+async fn exp_before_iat_or_in_1970_says_expiration_time_is_absolute() {
+    // Better Auth's `expirationTime: 900` (a number) is taken as the
+    // absolute time 900 s after the epoch; `expirationTime: iat - 1` lands
+    // before the token's own `iat`.
+    for exp in [900, 1, now() - 3600] {
+        let token = jwt(&claims_with("exp", json!(exp)));
+        assert_refused(&token, TokenError::ExpirationNotADuration).await;
+    }
+    let refusal = TokenError::ExpirationNotADuration.to_string();
+    assert!(
+        refusal.contains("absolute time") && refusal.contains("'15m'"),
+        "{refusal}"
+    );
+    // Without `iat`, an expired token in this century is just expired.
+    let mut claims = claims_with("exp", json!(now() - 3600));
+    claims.as_object_mut().expect("object").remove("iat");
+    assert_refused(&jwt(&claims), TokenError::Expired).await;
 }
 
 #[tokio::test]
@@ -354,11 +408,10 @@ async fn missing_exp_is_missing_claim() {
 #[tokio::test]
 async fn exp_as_a_string_is_refused() {
     // CVE-2026-25537: a string `exp` must not bypass the expiry check,
-    // whether it names a past or a future time. jsonwebtoken reports an
-    // unparseable required `exp` as missing.
+    // whether it names a past or a future time.
     for exp in [now() - 3600, now() + 600] {
         let token = jwt(&claims_with("exp", json!(exp.to_string())));
-        assert_refused(&token, TokenError::MissingClaim("exp")).await;
+        assert_refused(&token, TokenError::InvalidClaim("exp")).await;
     }
 }
 
@@ -371,20 +424,18 @@ async fn nbf_as_a_string_is_refused() {
 
 #[tokio::test]
 async fn exp_that_is_not_a_non_negative_integer_is_refused() {
-    // A float is coerced by jsonwebtoken but refused by auth-core.
-    let token = jwt(&claims_with("exp", json!((now() + 600) as f64 + 0.5)));
-    assert_refused(&token, TokenError::InvalidClaim("exp")).await;
-    for exp in [json!(-1), json!(null), json!(true)] {
+    // Null is absent; anything but a whole number of seconds is invalid.
+    let token = jwt(&claims_with("exp", json!(null)));
+    assert_refused(&token, TokenError::MissingClaim("exp")).await;
+    for exp in [
+        json!((now() + 600) as f64 + 0.5),
+        json!(-1),
+        json!(true),
+        json!([now() + 600]),
+        json!({"at": now() + 600}),
+    ] {
         let token = jwt(&claims_with("exp", exp));
-        assert_refused(&token, TokenError::MissingClaim("exp")).await;
-    }
-    for exp in [json!([now() + 600]), json!({"at": now() + 600})] {
-        let token = jwt(&claims_with("exp", exp));
-        assert_refused(
-            &token,
-            TokenError::Malformed("payload is not a JSON object"),
-        )
-        .await;
+        assert_refused(&token, TokenError::InvalidClaim("exp")).await;
     }
 }
 
@@ -454,20 +505,17 @@ async fn empty_sub_is_invalid() {
 
 #[tokio::test]
 async fn non_string_sub_is_invalid() {
-    for sub in [json!(123), json!(0), json!(1.5), json!(true)] {
+    for sub in [
+        json!(123),
+        json!(0),
+        json!(1.5),
+        json!(true),
+        json!({"id": "user-123"}),
+        json!(["user-123"]),
+        json!({}),
+    ] {
         let token = jwt(&claims_with("sub", sub));
         assert_refused(&token, TokenError::InvalidSubject("not a string")).await;
-    }
-    // An object or array `sub` makes jsonwebtoken's own claim parsing fail
-    // (its lenient per-claim parser cannot skip a nested value), so the
-    // token is refused before auth-core's subject rule, as malformed.
-    for sub in [json!({"id": "user-123"}), json!(["user-123"]), json!({})] {
-        let token = jwt(&claims_with("sub", sub));
-        assert_refused(
-            &token,
-            TokenError::Malformed("payload is not a JSON object"),
-        )
-        .await;
     }
 }
 
@@ -537,7 +585,7 @@ async fn sub_outside_visible_ascii_is_invalid() {
 #[tokio::test]
 async fn wrong_iss_is_wrong_issuer() {
     let token = jwt(&claims_with("iss", json!("https://evil.example")));
-    assert_refused(&token, TokenError::WrongIssuer).await;
+    assert_refused(&token, wrong_issuer("https://evil.example")).await;
 }
 
 #[tokio::test]
@@ -561,8 +609,85 @@ async fn iss_is_compared_exactly() {
         "",
     ] {
         let token = jwt(&claims_with("iss", json!(iss)));
-        assert_refused(&token, TokenError::WrongIssuer).await;
+        assert_refused(&token, wrong_issuer(iss)).await;
     }
+}
+
+#[tokio::test]
+async fn a_wrong_issuer_or_audience_is_named_with_the_expected_one() {
+    let refusal = verify(&jwt(&claims_with("iss", json!("https://auth.example"))))
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert_eq!(
+        refusal,
+        "token issuer is not accepted: expected 'http://localhost:3000', received 'https://auth.example'"
+    );
+    let slash = verify(&jwt(&claims_with("iss", json!(format!("{URL}/")))))
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(slash.contains("differ only by a trailing slash"), "{slash}");
+    let audience = verify(&jwt(&claims_with("aud", json!(["a", "b"]))))
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert_eq!(
+        audience,
+        "token audience is not accepted: expected 'http://localhost:3000', received 'a', 'b'"
+    );
+    // What was received is quoted only in a harmless form.
+    let hostile = verify(&jwt(&claims_with("iss", json!("a b<%s>'\"c"))))
+        .await
+        .expect_err("refused")
+        .to_string();
+    assert!(hostile.ends_with("received 'a*b**s***c'"), "{hostile}");
+}
+
+#[tokio::test]
+async fn configured_issuer_and_audiences_replace_better_auth_url() {
+    let mut settings = settings();
+    settings.auth_jwt_issuer = Some("https://auth.example.com".to_owned());
+    settings.auth_jwt_audience = Some("https://api.example.com, todo-edge".to_owned());
+    let verifier = settings.verifier().expect("valid settings");
+    let with = |iss: &str, aud: Value| {
+        let mut claims = claims_with("iss", json!(iss));
+        claims["aud"] = aud;
+        jwt(&claims)
+    };
+    for aud in [
+        json!("todo-edge"),
+        json!("https://api.example.com"),
+        json!(["other", "todo-edge"]),
+    ] {
+        let token = with("https://auth.example.com", aud);
+        assert!(verifier.verify(&token).await.is_ok());
+    }
+    // The defaults no longer apply.
+    assert_eq!(
+        verifier.verify(&with(URL, json!("todo-edge"))).await,
+        Err(TokenError::WrongIssuer {
+            expected: "https://auth.example.com".to_owned(),
+            received: URL.to_owned(),
+        })
+    );
+    assert_eq!(
+        verifier
+            .verify(&with("https://auth.example.com", json!(URL)))
+            .await,
+        Err(TokenError::WrongAudience {
+            expected: vec!["https://api.example.com".to_owned(), "todo-edge".to_owned()],
+            received: vec![URL.to_owned()],
+        })
+    );
+    assert!(
+        verifier
+            .verify(&with("https://auth.example.com", json!(URL)))
+            .await
+            .expect_err("refused")
+            .to_string()
+            .contains("expected 'https://api.example.com' or 'todo-edge'")
+    );
 }
 
 #[tokio::test]
@@ -577,9 +702,11 @@ async fn iss_as_an_array_is_refused() {
 
 #[tokio::test]
 async fn non_string_iss_is_refused() {
-    for iss in [json!(null), json!(3000), json!({"url": URL})] {
+    let token = jwt(&claims_with("iss", json!(null)));
+    assert_refused(&token, TokenError::MissingClaim("iss")).await;
+    for iss in [json!(3000), json!({"url": URL})] {
         let token = jwt(&claims_with("iss", iss));
-        assert_refused(&token, TokenError::MissingClaim("iss")).await;
+        assert_refused(&token, TokenError::InvalidClaim("iss")).await;
     }
 }
 
@@ -592,7 +719,7 @@ async fn wrong_aud_is_wrong_audience() {
         "",
     ] {
         let token = jwt(&claims_with("aud", json!(aud)));
-        assert_refused(&token, TokenError::WrongAudience).await;
+        assert_refused(&token, wrong_audience(&[aud])).await;
     }
 }
 
@@ -617,12 +744,12 @@ async fn aud_array_containing_the_audience_is_accepted() {
 #[tokio::test]
 async fn aud_array_without_the_audience_is_wrong_audience() {
     for aud in [
-        json!([]),
-        json!(["https://other.example"]),
-        json!(["http://localhost:3000/"]),
+        vec![],
+        vec!["https://other.example"],
+        vec!["http://localhost:3000/"],
     ] {
-        let token = jwt(&claims_with("aud", aud));
-        assert_refused(&token, TokenError::WrongAudience).await;
+        let token = jwt(&claims_with("aud", json!(aud)));
+        assert_refused(&token, wrong_audience(&aud)).await;
     }
 }
 
@@ -686,12 +813,15 @@ async fn other_header_parameters_are_ignored() {
 
 #[tokio::test]
 async fn duplicate_header_or_claim_names_are_not_accepted_ambiguously() {
-    // RFC 7515 §4: reject, or take the last value. Here the pre-check takes
-    // the last `alg` and jsonwebtoken refuses duplicates, so either way the
-    // token is refused.
+    // RFC 7515 §4: reject, or take the last value. Here a name twice in the
+    // header or the payload is malformed, whatever the values.
     let payload = claims().to_string();
     let last_none = sign_raw(r#"{"alg":"HS256","alg":"none"}"#, &payload);
-    assert_refused(&last_none, TokenError::AlgorithmNone).await;
+    assert_refused(
+        &last_none,
+        TokenError::Malformed("header has a member name twice"),
+    )
+    .await;
     let last_hs256 = sign_raw(r#"{"alg":"none","alg":"HS256"}"#, &payload);
     assert!(matches!(
         verify(&last_hs256).await,
@@ -745,7 +875,7 @@ async fn token_of_exactly_8_kib_is_judged_on_its_merits() {
     assert_eq!(forged.len(), MAX_TOKEN_BYTES);
     assert_refused(&forged, TokenError::BadSignature).await;
     // Same size, expired: refused for the expiry.
-    let expired = valid_token_of_len_with(MAX_TOKEN_BYTES, claims_with("exp", json!(now() - 3600)));
+    let expired = valid_token_of_len_with(MAX_TOKEN_BYTES, expired_at(now() - 3600));
     assert_refused(&expired, TokenError::Expired).await;
 }
 
@@ -1027,14 +1157,14 @@ async fn leeway_of_60_seconds_is_accepted_and_applied() {
     let mut settings = settings();
     settings.auth_leeway_secs = 60;
     let verifier = settings.verifier().expect("60 s is allowed");
-    let within = jwt(&claims_with("exp", json!(now() - 45)));
-    let beyond = jwt(&claims_with("exp", json!(now() - 90)));
+    let within = jwt(&expired_at(now() - 45));
+    let beyond = jwt(&expired_at(now() - 90));
     assert!(verifier.verify(&within).await.is_ok());
     assert_eq!(verifier.verify(&beyond).await, Err(TokenError::Expired));
 
     settings.auth_leeway_secs = 0;
     let strict = settings.verifier().expect("0 s is allowed");
-    let just_expired = jwt(&claims_with("exp", json!(now() - 5)));
+    let just_expired = jwt(&expired_at(now() - 5));
     assert_eq!(strict.verify(&just_expired).await, Err(TokenError::Expired));
 }
 
@@ -1064,12 +1194,15 @@ async fn internal_credential_is_not_a_user_token() {
     let credential = signer
         .mint(&UserId::parse("user-123").expect("a user id"))
         .expect("mint");
-    assert_refused(&credential, TokenError::WrongIssuer).await;
+    assert_refused(&credential, wrong_issuer(INTERNAL_ISSUER)).await;
     // ... and a user token is refused by the internal verifier.
     let internal = InternalVerifier::new(Some(&secret_string(SECRET))).expect("verifier");
     assert_eq!(
         internal.verify(&jwt(&claims())),
-        Err(TokenError::WrongIssuer)
+        Err(TokenError::WrongIssuer {
+            expected: INTERNAL_ISSUER.to_owned(),
+            received: URL.to_owned(),
+        })
     );
     assert_eq!(
         internal.verify(&credential).map(UserId::into_string),
@@ -1124,7 +1257,7 @@ fn refused_tokens() -> Vec<String> {
             &hs256_header(),
             &claims(),
         ),
-        jwt(&claims_with("exp", json!(now() - 3600))),
+        jwt(&expired_at(now() - 3600)),
         jwt(&claims_with("exp", json!(now() + 7200))),
         jwt(&claims_with("exp", json!(hostile))),
         jwt(&claims_with("nbf", json!(hostile))),
@@ -1165,7 +1298,8 @@ async fn error_text_never_contains_the_token() {
             !display.chars().any(|c| c.is_control() || c == '"'),
             "{display:?}"
         );
-        assert!(display.len() < 120, "{display}");
+        // Room for the received issuer or audience and a hint, no more.
+        assert!(display.len() < 400, "{display}");
     }
 }
 
@@ -1187,5 +1321,72 @@ async fn attacker_chosen_alg_is_sanitized() {
     assert!(
         !display.contains('"') && !display.contains('\n'),
         "{display:?}"
+    );
+}
+
+// ------------------------------------------- credentials that are not JWTs
+
+#[tokio::test]
+async fn a_better_auth_session_token_is_named_and_not_echoed() {
+    // generateId(32), as Better Auth makes session tokens.
+    let token = "Kq3vB1yZpR8sT0uWx4aC6dE9fG2hJ5kL";
+    assert_refused(token, TokenError::SessionToken { signed: false }).await;
+    // The session cookie's value: token.base64(HMAC-SHA-256), URL-encoded.
+    let signed = format!("{token}.hT4b6Qm%2BZr%2F0w9c2V1e8XyK3sJ5nL7pA0qD4fG6iH8k%3D");
+    assert_refused(&signed, TokenError::SessionToken { signed: true }).await;
+    let text = TokenError::SessionToken { signed: true }.to_string();
+    assert!(
+        text.contains("session token") && text.contains("/api/auth/token"),
+        "{text}"
+    );
+    // Anything else without three segments is still just malformed.
+    assert_refused(
+        "not-a-token",
+        TokenError::Malformed("expected three dot-separated segments"),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn better_auth_cookie_caches_are_never_accepted() {
+    // The core `strategy: "jwt"` cookie cache: HS256 with the very same
+    // secret, the session and user as claims. Its signature is good.
+    let now = now();
+    let core = jwt(&json!({
+        "session": {"token": "Kq3vB1yZpR8sT0uWx4aC6dE9fG2hJ5kL", "userId": "user-123"},
+        "user": {"id": "user-123", "email": "ada@example.com"},
+        "iat": now, "exp": now + 300,
+    }));
+    assert_refused(&core, TokenError::CookieCache).await;
+    // The jwt plugin's cookie cache (`sessionCookieCache: true`): its typ
+    // and its audience, even with every other claim right.
+    let typed = sign(
+        &json!({"alg": "HS256", "typ": "better-auth.session-cache+jwt"}),
+        &claims(),
+    );
+    assert_refused(&typed, TokenError::CookieCache).await;
+    let audience = jwt(&claims_with("aud", json!("better-auth:session-cache")));
+    assert_refused(&audience, TokenError::CookieCache).await;
+    assert!(
+        TokenError::CookieCache
+            .to_string()
+            .contains("never accepted as an API token")
+    );
+}
+
+#[tokio::test]
+async fn hs256_tokens_in_jwks_mode_name_the_mode() {
+    let verifier = AuthSettings::jwks(URL).verifier().expect("jwks settings");
+    let refusal = verifier.verify(&jwt(&claims())).await.expect_err("refused");
+    assert_eq!(
+        refusal,
+        TokenError::WrongMode {
+            alg: "HS256",
+            mode: "jwks"
+        }
+    );
+    assert!(
+        refusal.to_string().contains("AUTH_JWT_MODE=both"),
+        "{refusal}"
     );
 }

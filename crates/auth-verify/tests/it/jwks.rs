@@ -63,5 +63,9 @@ async fn not_serving_until_the_jwks_is_loaded_then_serving() {
         .await
         .expect_err("HS256 in jwks mode");
     assert_eq!(refused.code(), tonic::Code::Unauthenticated);
-    assert_eq!(refused.message(), "token algorithm HS256 is not accepted");
+    assert!(
+        refused.message().starts_with("token is HS256") && refused.message().contains("jwks mode"),
+        "{}",
+        refused.message()
+    );
 }

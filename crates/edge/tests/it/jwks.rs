@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use auth_core::AuthSettings;
 use auth_core::testing::{
-    JwksServer, TestKey, claims, es512_jwk, eventually, forged_ed25519_token,
-    small_order_ed25519_jwk, unsigned_token,
+    JwksServer, TestKey, claims, eventually, forged_ed25519_token, small_order_ed25519_jwk,
+    unsigned_token,
 };
 use serde_json::{Value, json};
 
@@ -76,7 +76,7 @@ async fn every_algorithm_works_end_to_end(verify: Verify) {
             .await;
     }
     let token = keys[0].sign(&claims("alice", &web));
-    assert_eq!(alice(&stack, &token).list("").await.len(), 4);
+    assert_eq!(alice(&stack, &token).list("").await.len(), keys.len());
     // Another user's path is still forbidden.
     let bobs = stack.client("bob", &token).tasks();
     alice(&stack, &token).get(bobs).expect(403).await;
@@ -88,7 +88,10 @@ async fn every_algorithm_works_end_to_end(verify: Verify) {
     )
     .expect("sign");
     let refused = unauthorized(&alice(&stack, &hs)).await;
-    assert!(refused.contains("HS256 is not accepted"), "{refused}");
+    assert!(
+        refused.contains("HS256") && refused.contains("jwks mode"),
+        "{refused}"
+    );
     // One fetch in all: in remote mode the edge holds (and fetches) no keys.
     assert_eq!(server.fetches(), 1);
     stack.finish().await;
@@ -170,20 +173,67 @@ async fn an_unknown_kid_with_a_slow_jwks_is_401(verify: Verify) {
 
 local_and_remote!(an_unknown_kid_with_a_slow_jwks_is_401);
 
+async fn es512_tokens_are_verified_and_forged_or_confused_ones_refused(verify: Verify) {
+    let es512 = TestKey::p521("p521");
+    let es256 = TestKey::p256("p256");
+    let server = JwksServer::start(&[es512.jwk(), es256.jwk()]).await;
+    let web = server.base_url();
+    let stack = start(&web, verify).await;
+    let body = stack.wait_ready().await;
+    assert!(body.get("warnings").is_none(), "{body}");
+
+    let token = es512.sign(&claims("alice", &web));
+    alice(&stack, &token).create("signed with ES512").await;
+    let bobs = stack.client("bob", &token).tasks();
+    alice(&stack, &token).get(bobs).expect(403).await;
+
+    // Forged: alice's signature over bob's claims, and a made-up signature.
+    let (_, signature) = token.rsplit_once('.').expect("three segments");
+    let bob = es512.sign(&claims("bob", &web));
+    let (message, _) = bob.rsplit_once('.').expect("three segments");
+    let header = |alg: &str, kid: &str| json!({"alg": alg, "kid": kid});
+    for forged in [
+        format!("{message}.{signature}"),
+        unsigned_token(&header("ES512", "p521"), &claims("bob", &web), 132),
+        // An ES256 signature under an ES512 header naming the P-521 key.
+        es256.sign_with_json_header(&header("ES512", "p521"), &claims("bob", &web)),
+    ] {
+        let client = stack.client("bob", &forged);
+        let reply = client.get(client.tasks()).reply(401).await;
+        let challenge = reply.header("www-authenticate");
+        assert!(challenge.contains("signature is invalid"), "{challenge}");
+    }
+    // Algorithm confusion: a header naming the other curve's key.
+    for confused in [
+        es256.sign_with_json_header(&header("ES256", "p521"), &claims("alice", &web)),
+        es512.sign_with_json_header(&header("ES512", "p256"), &claims("alice", &web)),
+    ] {
+        let challenge = unauthorized(&alice(&stack, &confused)).await;
+        assert!(challenge.contains("does not match"), "{challenge}");
+    }
+    assert_eq!(server.fetches(), 1);
+    stack.finish().await;
+}
+
+local_and_remote!(es512_tokens_are_verified_and_forged_or_confused_ones_refused);
+
 #[tokio::test]
-async fn an_es512_key_is_reported_and_its_tokens_refused() {
+async fn an_unusable_key_is_reported_and_its_tokens_refused() {
     let ed = TestKey::ed25519_a("ed");
-    let server = JwksServer::start(&[ed.jwk(), es512_jwk()]).await;
+    let coordinate = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcH";
+    let es384 = json!({"kty": "EC", "crv": "P-384", "alg": "ES384", "kid": "es384-key",
+                       "x": coordinate, "y": coordinate});
+    let server = JwksServer::start(&[ed.jwk(), es384]).await;
     let web = server.base_url();
     let stack = start(&web, Verify::Local).await;
     let body = stack.wait_ready().await;
-    assert!(body["warnings"].to_string().contains("ES512"), "{body}");
+    assert!(body["warnings"].to_string().contains("ES384"), "{body}");
 
-    let header = json!({"alg": "ES512", "kid": "es512-key"});
-    let es512 = unsigned_token(&header, &claims("alice", &web), 132);
-    let challenge = unauthorized(&alice(&stack, &es512)).await;
+    let header = json!({"alg": "ES384", "kid": "es384-key"});
+    let token = unsigned_token(&header, &claims("alice", &web), 96);
+    let challenge = unauthorized(&alice(&stack, &token)).await;
     assert!(
-        challenge.contains("cannot verify") && challenge.contains("ES512"),
+        challenge.contains("cannot verify") && challenge.contains("ES384"),
         "{challenge}"
     );
     assert_eq!(

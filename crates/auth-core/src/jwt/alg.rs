@@ -1,0 +1,200 @@
+//! The JWS algorithms a key may be pinned to, and the signature check for
+//! each: jsonwebtoken for HS256, ES256, RS256 and PS256; ed25519-dalek's
+//! strict verification for EdDSA; RustCrypto's `p521` for ES512, which
+//! jsonwebtoken lacks.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, DecodingKey};
+use p521::ecdsa::signature::Verifier;
+
+use crate::TokenError;
+
+/// A JWS algorithm (RFC 7518 names) this crate can verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Alg {
+    HS256,
+    EdDSA,
+    ES256,
+    ES512,
+    RS256,
+    PS256,
+}
+
+impl Alg {
+    /// Every algorithm a key may be pinned to.
+    pub const ALL: [Self; 6] = [
+        Self::HS256,
+        Self::EdDSA,
+        Self::ES256,
+        Self::ES512,
+        Self::RS256,
+        Self::PS256,
+    ];
+
+    /// The algorithm's JWS name, exactly as in a header (`alg`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::HS256 => "HS256",
+            Self::EdDSA => "EdDSA",
+            Self::ES256 => "ES256",
+            Self::ES512 => "ES512",
+            Self::RS256 => "RS256",
+            Self::PS256 => "PS256",
+        }
+    }
+
+    /// The algorithm a header's `alg` names (case-sensitive, as RFC 7515).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|alg| alg.name() == name)
+    }
+
+    /// jsonwebtoken's name for it, except ES512, which it does not have.
+    fn jsonwebtoken(self) -> Option<Algorithm> {
+        match self {
+            Self::HS256 => Some(Algorithm::HS256),
+            Self::EdDSA => Some(Algorithm::EdDSA),
+            Self::ES256 => Some(Algorithm::ES256),
+            Self::RS256 => Some(Algorithm::RS256),
+            Self::PS256 => Some(Algorithm::PS256),
+            Self::ES512 => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Alg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A verification key together with the one algorithm it may verify.
+/// Built only through its constructors, so the key always fits the algorithm.
+pub struct PinnedKey {
+    alg: Alg,
+    key: Key,
+}
+
+enum Key {
+    Jwt(DecodingKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
+    P521(Box<p521::ecdsa::VerifyingKey>),
+}
+
+impl PinnedKey {
+    /// An HS256 key: these bytes as the HMAC key.
+    pub fn hs256(secret: &[u8]) -> Self {
+        Self {
+            alg: Alg::HS256,
+            key: Key::Jwt(DecodingKey::from_secret(secret)),
+        }
+    }
+
+    /// An EdDSA (Ed25519) key, verified strictly (ed25519-dalek's
+    /// `verify_strict`: no small-order key or `R`, canonical `S`): a weak
+    /// key would otherwise accept a forged signature (`R` = identity,
+    /// `S` = 0) on any token.
+    pub fn ed25519(key: ed25519_dalek::VerifyingKey) -> Self {
+        Self {
+            alg: Alg::EdDSA,
+            key: Key::Ed25519(key),
+        }
+    }
+
+    /// A jsonwebtoken key for any algorithm but ES512; `None` for ES512.
+    pub fn jsonwebtoken(alg: Alg, key: DecodingKey) -> Option<Self> {
+        alg.jsonwebtoken()?;
+        Some(Self {
+            alg,
+            key: Key::Jwt(key),
+        })
+    }
+
+    /// An ES512 key from its P-521 affine coordinates (66 bytes each);
+    /// `None` when they are not a point on the curve.
+    pub fn es512(x: &[u8], y: &[u8]) -> Option<Self> {
+        if x.len() != 66 || y.len() != 66 {
+            return None;
+        }
+        let mut sec1 = Vec::with_capacity(133);
+        sec1.push(0x04);
+        sec1.extend_from_slice(x);
+        sec1.extend_from_slice(y);
+        let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(&sec1).ok()?;
+        Some(Self {
+            alg: Alg::ES512,
+            key: Key::P521(Box::new(key)),
+        })
+    }
+
+    /// The one algorithm this key verifies.
+    pub fn alg(&self) -> Alg {
+        self.alg
+    }
+
+    /// Checks `signature` (base64url, unpadded) over `message`
+    /// (`header.payload` as sent).
+    pub fn verify(&self, message: &[u8], signature: &str) -> Result<(), TokenError> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(signature)
+            .map_err(|_| TokenError::Malformed("signature is not base64url"))?;
+        let valid = match &self.key {
+            Key::Jwt(key) => {
+                let alg = self
+                    .alg
+                    .jsonwebtoken()
+                    .ok_or(TokenError::AlgorithmMismatch)?;
+                jsonwebtoken::crypto::verify(signature, message, key, alg)
+                    .map_err(|_| TokenError::AlgorithmMismatch)?
+            }
+            Key::Ed25519(key) => ed25519_dalek::Signature::from_slice(&bytes)
+                .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
+            // JWS ES512 signatures are R || S, 66 bytes each (RFC 7518 §3.4).
+            Key::P521(key) => p521::ecdsa::Signature::from_slice(&bytes)
+                .is_ok_and(|signature| key.verify(message, &signature).is_ok()),
+        };
+        if valid {
+            Ok(())
+        } else {
+            Err(TokenError::BadSignature)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::{Rules, decode, inspect};
+    use crate::testing::{ED25519_IDENTITY, claims, forged_ed25519_token};
+
+    const URL: &str = "http://localhost:3000";
+
+    /// The identity-point key, pinned without the load-time check.
+    fn weak_key(strict: bool) -> PinnedKey {
+        if strict {
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&ED25519_IDENTITY).expect("a point");
+            PinnedKey::ed25519(key)
+        } else {
+            let x = URL_SAFE_NO_PAD.encode(ED25519_IDENTITY);
+            let key = DecodingKey::from_ed_components(&x).expect("a point");
+            PinnedKey::jsonwebtoken(Alg::EdDSA, key).expect("EdDSA")
+        }
+    }
+
+    /// Even a weak key that got past the JWKS check does not verify the
+    /// classic forgery (`R` = identity, `S` = 0): Ed25519 is verified
+    /// strictly. (Plain verification, `strict: false`, accepts it.)
+    #[test]
+    fn ed25519_signatures_are_verified_strictly() {
+        let token = forged_ed25519_token("weak", &claims("mallory", URL));
+        let header = inspect(&token).expect("well-formed");
+        let rules = Rules::new(URL, &[URL], 0, 900);
+        assert_eq!(
+            decode(&token, &header, &weak_key(true), &rules).map(|c| c.user_id),
+            Err(TokenError::BadSignature)
+        );
+        assert!(
+            decode(&token, &header, &weak_key(false), &rules).is_ok(),
+            "the forgery this guards against"
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! The rules every token meets, whatever key checks it (RFC 8725, RFC 7519):
+//! size limit, header parameters, algorithm allow-list, signature, `exp`,
+//! `nbf`, `iss`, `aud`, `sub`, and a maximum lifetime.
+//!
+//! [`inspect`] runs before any key is chosen; [`decode`] checks the rest once
+//! the key (pinned to one algorithm) is known. Before either, [`sent`] names
+//! credentials that are not bearer JWTs at all (Better Auth's session token,
+//! its cookie cache), so the refusal can say what was sent.
+
+mod alg;
+mod checks;
+mod json;
+pub mod sent;
+
+use serde_json::Value;
+
+pub use alg::{Alg, PinnedKey};
+pub use checks::shown;
+use json::Part;
+
+use crate::{Claims, MAX_TOKEN_BYTES, TokenError};
+
+/// Header parameters that would let a token choose or describe its own key,
+/// or demand processing we do not do: a token carrying any of them is refused.
+pub const FORBIDDEN_HEADERS: [&str; 5] = ["crit", "jku", "x5u", "jwk", "x5c"];
+
+/// The algorithms any key may be pinned to.
+pub const ALLOWED_ALGORITHMS: [Alg; 6] = Alg::ALL;
+
+/// The longest `sub` accepted, in bytes.
+pub const MAX_SUBJECT_BYTES: usize = crate::user_id::MAX_USER_ID_BYTES;
+
+/// What a token's header says about the key that should verify it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHeader {
+    pub alg: Alg,
+    pub kid: Option<String>,
+}
+
+/// Checks the token's size, shape and header, before any key is chosen.
+pub fn inspect(token: &str) -> Result<TokenHeader, TokenError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::TooLarge);
+    }
+    if let Some(error) = sent::not_a_jwt(token) {
+        return Err(error);
+    }
+    let mut segments = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(TokenError::Malformed(
+            "expected three dot-separated segments",
+        ));
+    };
+    if header.is_empty() || payload.is_empty() {
+        return Err(TokenError::Malformed("empty segment"));
+    }
+    let header = json::object(header, Part::Header).map_err(TokenError::Malformed)?;
+    if let Some(name) = FORBIDDEN_HEADERS.iter().find(|n| header.contains_key(**n)) {
+        return Err(TokenError::ForbiddenHeader(name));
+    }
+    let alg = match header.get("alg") {
+        Some(Value::String(alg)) => alg,
+        Some(_) => return Err(TokenError::Malformed("alg is not a string")),
+        None => return Err(TokenError::Malformed("header has no alg")),
+    };
+    if alg.eq_ignore_ascii_case("none") {
+        return Err(TokenError::AlgorithmNone);
+    }
+    if sent::is_cookie_cache(&header, payload) {
+        return Err(TokenError::CookieCache);
+    }
+    let alg = Alg::from_name(alg)
+        .filter(|alg| ALLOWED_ALGORITHMS.contains(alg))
+        .ok_or_else(|| TokenError::AlgorithmNotAllowed(printable(alg)))?;
+    if signature.is_empty() {
+        return Err(TokenError::Malformed("empty signature"));
+    }
+    let kid = match header.get("kid") {
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => return Err(TokenError::Malformed("kid is not a string")),
+        None => None,
+    };
+    Ok(TokenHeader { alg, kid })
+}
+
+/// The expected issuer and audiences, and the time limits, for one kind of
+/// token.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    issuer: String,
+    audiences: Vec<String>,
+    leeway_secs: u64,
+    max_lifetime_secs: u64,
+}
+
+impl Rules {
+    /// `iss` must equal `issuer`; `aud` (a string or an array) must contain
+    /// one of `audiences`.
+    pub fn new(issuer: &str, audiences: &[&str], leeway_secs: u64, max_lifetime_secs: u64) -> Self {
+        Self {
+            issuer: issuer.to_owned(),
+            audiences: audiences.iter().map(|a| (*a).to_owned()).collect(),
+            leeway_secs,
+            max_lifetime_secs,
+        }
+    }
+}
+
+/// Verifies the signature with `key` and checks every claim rule. The caller
+/// has already run [`inspect`] on the same token.
+pub fn decode(
+    token: &str,
+    header: &TokenHeader,
+    key: &PinnedKey,
+    rules: &Rules,
+) -> Result<Claims, TokenError> {
+    if header.alg != key.alg() {
+        return Err(TokenError::AlgorithmMismatch);
+    }
+    let (message, signature) = token.rsplit_once('.').ok_or(TokenError::Malformed(
+        "expected three dot-separated segments",
+    ))?;
+    key.verify(message.as_bytes(), signature)?;
+    let payload =
+        message
+            .split_once('.')
+            .map(|(_, payload)| payload)
+            .ok_or(TokenError::Malformed(
+                "expected three dot-separated segments",
+            ))?;
+    let claims = json::object(payload, Part::Payload).map_err(TokenError::Malformed)?;
+    checks::check(&claims, rules, now())
+}
+
+/// Seconds since the Unix epoch.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// An attacker-chosen header value, cut and cleaned so it is safe to log and
+/// to quote in `error_description`.
+fn printable(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .take(16)
+        .collect()
+}

@@ -22,8 +22,14 @@ export const MIN_SECRET_BYTES = 32;
 export interface AuthSettings {
   /** BETTER_AUTH_SECRET: HS256 key (UTF-8 bytes) and Better Auth's own secret. */
   secret: string;
-  /** BETTER_AUTH_URL: the web app's public origin; becomes `iss` and `aud`. */
+  /** BETTER_AUTH_URL: the web app's public origin; the default `iss` and `aud`. */
   baseURL: string;
+  /**
+   * AUTH_JWT_ISSUER / AUTH_JWT_AUDIENCE: Better Auth's `jwt.issuer` and
+   * `jwt.audience` when set (else BETTER_AUTH_URL). The edge reads the same
+   * two variables, so both sides agree; several audiences make `aud` an array.
+   */
+  claims?: TokenClaims;
   /** AUTH_JWT_MODE. `both` signs like `hs256` (the web can only sign one way). */
   mode: JwtMode;
   /** Anything Better Auth accepts as `database` (pg Pool, better-sqlite3 Database, adapter). */
@@ -40,6 +46,30 @@ export interface AuthSettings {
   trustedProxies?: string[];
 }
 
+/** The `iss` and `aud` of the tokens (see {@link AuthSettings.claims}). */
+export interface TokenClaims {
+  issuer?: string;
+  audience?: string[];
+}
+
+/**
+ * AUTH_JWT_ISSUER (exact string) and AUTH_JWT_AUDIENCE (comma-separated), read
+ * as the edge reads them: unset or blank means BETTER_AUTH_URL; an empty entry
+ * in the list is refused.
+ */
+export function parseTokenClaims(issuer: string | undefined, audience: string | undefined): TokenClaims {
+  const claims: TokenClaims = {};
+  if (issuer !== undefined && issuer.trim() !== "") claims.issuer = issuer;
+  if (audience !== undefined && audience.trim() !== "") {
+    const list = audience.split(",").map((a) => a.trim());
+    if (list.some((a) => a === "")) {
+      throw new ConfigError(`AUTH_JWT_AUDIENCE has an empty entry (a comma too many?): "${audience}".`);
+    }
+    claims.audience = list;
+  }
+  return claims;
+}
+
 /**
  * Better Auth's key pairs in `jwks` mode (AUTH_JWKS_ALG, AUTH_JWKS_ROTATION_SECS,
  * AUTH_JWKS_GRACE_SECS). Ignored in `hs256`/`both` mode.
@@ -48,7 +78,6 @@ export interface JwksSettings {
   /**
    * `jwks.keyPairConfig.alg` (default EdDSA). Takes effect only for keys created
    * from now on: an existing key keeps signing until it is rotated.
-   * ES512 is accepted here (Better Auth offers it) but the backend cannot verify it.
    */
   alg?: JWSAlgorithms;
   /** `jwks.rotationInterval`, seconds: a new key pair is minted once the newest is this old. Unset: no rotation. */
@@ -57,8 +86,8 @@ export interface JwksSettings {
   gracePeriod?: number;
 }
 
-/** The algorithms the backend verifies (ES512 is offered by Better Auth, but Rust's jsonwebtoken has none). */
-export const SUPPORTED_JWKS_ALGS = ["EdDSA", "ES256", "RS256", "PS256"] as const;
+/** The algorithms the backend verifies: every one Better Auth's `keyPairConfig` offers. */
+export const SUPPORTED_JWKS_ALGS = ["EdDSA", "ES256", "ES512", "RS256", "PS256"] as const;
 export type SupportedJwksAlg = (typeof SUPPORTED_JWKS_ALGS)[number];
 
 /** AUTH_JWKS_ALG: one of {@link SUPPORTED_JWKS_ALGS}, exact spelling (case-insensitive), default EdDSA. */
@@ -67,13 +96,7 @@ export function parseJwksAlg(value: string | undefined): SupportedJwksAlg {
   if (!wanted) return "EdDSA";
   const alg = SUPPORTED_JWKS_ALGS.find((a) => a.toLowerCase() === wanted.toLowerCase());
   if (alg) return alg;
-  const why =
-    wanted.toUpperCase() === "ES512"
-      ? "Better Auth offers ES512, but the backend cannot verify it (the Rust JWT library has no ES512). "
-      : "";
-  throw new ConfigError(
-    `AUTH_JWKS_ALG must be one of ${SUPPORTED_JWKS_ALGS.join(", ")} (got "${value}"). ${why}`.trim(),
-  );
+  throw new ConfigError(`AUTH_JWKS_ALG must be one of ${SUPPORTED_JWKS_ALGS.join(", ")} (got "${value}").`);
 }
 
 /** A whole number of seconds ≥ `min` from the environment, or undefined when unset. */
@@ -142,10 +165,11 @@ export function hs256Signer(secret: string) {
     new SignJWT(payload).setProtectedHeader({ ...header, alg: "HS256", typ: header?.typ ?? "JWT" }).sign(key);
 }
 
-export function jwtPlugin(settings: Pick<AuthSettings, "secret" | "baseURL" | "mode" | "jwks">) {
+export function jwtPlugin(settings: Pick<AuthSettings, "secret" | "baseURL" | "mode" | "jwks" | "claims">) {
+  const audience = settings.claims?.audience ?? [settings.baseURL];
   const common = {
-    issuer: settings.baseURL,
-    audience: settings.baseURL,
+    issuer: settings.claims?.issuer ?? settings.baseURL,
+    audience: audience.length === 1 ? audience[0] : audience,
     expirationTime: "15m", // = TOKEN_LIFETIME_SECONDS
     definePayload: tokenPayload,
   };
@@ -202,7 +226,7 @@ export function createAuthOptions(settings: AuthSettings) {
     },
     telemetry: { enabled: false },
     plugins: [
-      jwtPlugin({ secret, baseURL, mode: settings.mode, jwks: settings.jwks }),
+      jwtPlugin({ secret, baseURL, mode: settings.mode, jwks: settings.jwks, claims: settings.claims }),
       userFields(),
       passwordPolicy(),
       signUpPrivacy(),

@@ -11,6 +11,7 @@ import {
   parseJwksAlg,
   parseJwtMode,
   parseSeconds,
+  parseTokenClaims,
   type JwksSettings,
 } from "./auth-options";
 import { installClientAddressHook, parseTrustedProxies } from "./auth/client-address";
@@ -22,7 +23,8 @@ export function authSettingsFromEnv() {
   const secret = checkSecret(runtimeEnv("BETTER_AUTH_SECRET"), mode);
   const baseURL = normalizeBaseURL(runtimeEnv("BETTER_AUTH_URL") ?? DEFAULT_BASE_URL);
   const trustedProxies = parseTrustedProxies(runtimeEnv("AUTH_TRUSTED_PROXIES"));
-  return { mode, secret, baseURL, trustedProxies, jwks: jwksSettingsFromEnv() };
+  const claims = parseTokenClaims(runtimeEnv("AUTH_JWT_ISSUER"), runtimeEnv("AUTH_JWT_AUDIENCE"));
+  return { mode, secret, baseURL, trustedProxies, claims, jwks: jwksSettingsFromEnv() };
 }
 
 /**

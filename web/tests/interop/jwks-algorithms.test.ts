@@ -4,19 +4,21 @@
  * the app's own options (AUTH_JWKS_ALG read by the app's own env parser),
  * served over HTTP; the REAL Rust edge (+ tasks) fetches the JWKS itself.
  *
- * - EdDSA, ES256, RS256, PS256: accepted (201/200 on the user's own path,
- *   403 on another's).
- * - ES512: Better Auth offers it, the Rust JWT library has none: refused with
- *   401 naming ES512, and `/readyz` lists the key under `warnings`.
+ * - EdDSA, ES256, ES512, RS256, PS256: accepted (201/200 on the user's own
+ *   path, 403 on another's); a token of another key pair: 401.
+ * - Better Auth 1.7's `jwks.keyPairConfigs`: one JWKS publishing all five
+ *   algorithms at once, a token of each accepted by one edge.
  * - AUTH_JWT_MODE=both: one edge, given the secret AND the JWKS URL, accepts
  *   an HS256 token from an HS256-mode app and an EdDSA token from a
  *   JWKS-mode app (same BETTER_AUTH_URL).
  */
 import { decodeProtectedHeader } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { betterAuth } from "better-auth";
+import { jwt, signJWT, type JwtOptions } from "better-auth/plugins";
 import { jwksSettingsFromEnv } from "@/lib/auth";
-import { SUPPORTED_JWKS_ALGS } from "@/lib/auth-options";
-import { getToken, makeAuth, serveAuth, signUp, type HttpServed } from "../support/auth";
+import { SUPPORTED_JWKS_ALGS, createAuthOptions, tokenPayload } from "@/lib/auth-options";
+import { getToken, makeAuth, memoryDb, serveAuth, signUp, type HttpServed } from "../support/auth";
 import { Services, freePort, newSecret, startBackend } from "../support/services";
 
 const services = new Services("todo-interop-jwks-algs-");
@@ -53,6 +55,7 @@ function authFromEnv(alg: string, origin: string) {
 const KEY_SHAPE: Record<(typeof SUPPORTED_JWKS_ALGS)[number], Record<string, string>> = {
   EdDSA: { kty: "OKP", crv: "Ed25519" },
   ES256: { kty: "EC", crv: "P-256" },
+  ES512: { kty: "EC", crv: "P-521" },
   RS256: { kty: "RSA" },
   PS256: { kty: "RSA" },
 };
@@ -110,61 +113,50 @@ describe.each(SUPPORTED_JWKS_ALGS)(
   },
 );
 
-describe("ES512 (offered by Better Auth; the backend cannot verify it)", () => {
+describe("keyPairConfigs: one JWKS publishing every algorithm at once (Better Auth 1.7)", () => {
+  const EXTRA = SUPPORTED_JWKS_ALGS.filter((alg) => alg !== "EdDSA");
   let edge = "";
-  let user: { userId: string; token: string };
+  let origin = "";
+  let userId = "";
+  const tokens = new Map<string, string>();
 
   beforeAll(async () => {
     const port = await freePort();
-    const origin = `http://127.0.0.1:${port}`;
-    // The app's env parser refuses ES512 outright (see the unit tests); a
-    // Better Auth configured with it anyway (or an old ES512 key still
-    // signing) is what the edge must explain.
-    const auth = makeAuth({ secret: newSecret(), baseURL: origin, mode: "jwks", jwks: { alg: "ES512" } });
+    origin = `http://127.0.0.1:${port}`;
+    // The app's own options, with the jwt plugin given Better Auth's
+    // `keyPairConfigs`: EdDSA signs /api/auth/token, the other four are
+    // minted on first use by signJWT's `signingAlgorithm`.
+    const options: JwtOptions = {
+      jwt: { issuer: origin, audience: origin, expirationTime: "15m", definePayload: tokenPayload },
+      jwks: { keyPairConfig: { alg: "EdDSA" }, keyPairConfigs: EXTRA.map((alg) => ({ alg })) },
+    };
+    const base = createAuthOptions({ secret: newSecret(), baseURL: origin, mode: "jwks", database: memoryDb() });
+    // Typed as the app's options: only the jwt plugin's options differ.
+    const auth = betterAuth({ ...base, plugins: [jwt(options), ...base.plugins.slice(1)] } as unknown as typeof base);
     servers.push(await serveAuth(auth, port));
-    const u = await signUp(auth, "erin@example.com", "Erin");
-    user = { userId: u.userId, token: await getToken(auth, u.cookie) };
-    expect(decodeProtectedHeader(user.token).alg).toBe("ES512");
-    // Not ready: the set has no key the edge can use.
+    const u = await signUp(auth, "kim@example.com", "Kim");
+    userId = u.userId;
+    tokens.set("EdDSA", await getToken(auth, u.cookie));
+    const ctx = { context: await auth.$context } as unknown as Parameters<typeof signJWT>[0];
+    for (const alg of EXTRA) {
+      tokens.set(alg, await signJWT(ctx, { options, payload: { sub: userId }, signingAlgorithm: alg }));
+    }
+    const jwks = (await (await fetch(`${origin}/api/auth/jwks`)).json()) as { keys: Array<Record<string, string>> };
+    expect(jwks.keys.map((k) => k.alg).sort()).toEqual([...SUPPORTED_JWKS_ALGS].sort());
     edge = (
-      await startBackend(services, {
-        betterAuthUrl: origin,
-        mode: "jwks",
-        label: "ES512",
-        extraEdgeEnv: EDGE_ENV,
-        waitReady: false,
-      })
+      await startBackend(services, { betterAuthUrl: origin, mode: "jwks", label: "all-algs", extraEdgeEnv: EDGE_ENV })
     ).edgeUrl;
-    // Wait until the edge has fetched the key set (it reports the ES512 key
-    // under /readyz `warnings` once loaded), so no test sees the edge before that.
-    await vi.waitFor(
-      async () => {
-        const body = (await (await fetch(`${edge}/readyz`)).json()) as { warnings?: string[] };
-        if (!body.warnings?.length) throw new Error(`the edge has not loaded the key set yet: ${JSON.stringify(body)}`);
-      },
-      { timeout: 15_000, interval: 200 },
-    );
   });
 
-  it("lists the ES512 key under /readyz warnings (and is not ready: no usable key)", async () => {
-    const res = await fetch(`${edge}/readyz`);
-    const body = (await res.json()) as { details?: string[]; warnings?: string[] };
-    expect(res.status).toBe(503);
-    expect((body.warnings ?? []).join("\n")).toMatch(/ES512/);
-    expect((body.details ?? []).join("\n")).toMatch(/no usable key/);
-  });
-
-  it("refuses the ES512 token with 401 and says why (ES512 is not supported)", async () => {
-    const res = await call(edge, "GET", `/api/${user.userId}/tasks`, user.token);
-    expect(res.status).toBe(401);
-    const challenge = res.headers.get("www-authenticate") ?? "";
-    expect(challenge).toContain('error="invalid_token"');
-    const description = /error_description="([^"]*)"/.exec(challenge)?.[1] ?? "";
-    expect(description).toMatch(/ES512/);
-    expect(description).toMatch(/not supported|unsupported/i);
-    const problem = (await res.json()) as { status: number; detail?: string };
-    expect(problem.status).toBe(401);
-    expect(problem.detail ?? "").toMatch(/ES512/);
+  it("accepts a token of each of the five algorithms from the one key set", async () => {
+    for (const alg of SUPPORTED_JWKS_ALGS) {
+      const token = tokens.get(alg) ?? "";
+      expect(decodeProtectedHeader(token).alg).toBe(alg);
+      const res = await call(edge, "POST", `/api/${userId}/tasks`, token, { title: alg });
+      expect(res.status, `${alg}: ${await res.clone().text()}`).toBe(201);
+    }
+    const list = await call(edge, "GET", `/api/${userId}/tasks`, tokens.get("ES512"));
+    expect(((await list.json()) as Array<{ title: string }>).map((t) => t.title)).toEqual([...SUPPORTED_JWKS_ALGS]);
   });
 });
 

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { authSettingsFromEnv } from "@/lib/auth";
-import { ConfigError, createAuthOptions, parseJwksAlg, parseJwtMode } from "@/lib/auth-options";
+import { ConfigError, createAuthOptions, parseJwksAlg, parseJwtMode, parseTokenClaims } from "@/lib/auth-options";
 import { getMigrations } from "better-auth/db/migration";
 import { getToken, makeAuth, memoryDb, migratedSqlite, signUp } from "../support/auth";
 import { newSecret, tempDir } from "../support/services";
@@ -122,13 +122,13 @@ describe("JWKS mode key pairs (AUTH_JWKS_ALG, rotation)", () => {
 describe("configuration checks", () => {
   afterEach(() => vi.unstubAllEnvs());
 
-  it("parses AUTH_JWKS_ALG (default EdDSA) and refuses ES512 with the reason", () => {
+  it("parses AUTH_JWKS_ALG (default EdDSA), every algorithm Better Auth offers", () => {
     expect(parseJwksAlg(undefined)).toBe("EdDSA");
     expect(parseJwksAlg(" ")).toBe("EdDSA");
     expect(parseJwksAlg("es256")).toBe("ES256");
     expect(parseJwksAlg("RS256")).toBe("RS256");
     expect(parseJwksAlg("PS256")).toBe("PS256");
-    expect(() => parseJwksAlg("ES512")).toThrow(/ES512.*cannot verify/);
+    expect(parseJwksAlg("es512")).toBe("ES512");
     expect(() => parseJwksAlg("HS256")).toThrow(ConfigError);
   });
 
@@ -144,6 +144,18 @@ describe("configuration checks", () => {
     vi.stubEnv("AUTH_JWKS_GRACE_SECS", "3600");
     vi.stubEnv("AUTH_JWKS_ROTATION_SECS", "1.5");
     expect(() => authSettingsFromEnv()).toThrow(/AUTH_JWKS_ROTATION_SECS/);
+  });
+
+  it("reads AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE as the edge does", () => {
+    expect(parseTokenClaims(undefined, " ")).toEqual({});
+    expect(parseTokenClaims("https://auth.example.com/", "https://api.example.com, todo-edge")).toEqual({
+      issuer: "https://auth.example.com/",
+      audience: ["https://api.example.com", "todo-edge"],
+    });
+    expect(() => parseTokenClaims(undefined, "a,,b")).toThrow(/AUTH_JWT_AUDIENCE has an empty entry/);
+    vi.stubEnv("BETTER_AUTH_SECRET", newSecret());
+    vi.stubEnv("AUTH_JWT_AUDIENCE", "todo-edge");
+    expect(authSettingsFromEnv().claims).toEqual({ audience: ["todo-edge"] });
   });
 
   it("parses AUTH_JWT_MODE", () => {

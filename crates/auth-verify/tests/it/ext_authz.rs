@@ -31,7 +31,9 @@ const CHALLENGE: &str = r#"Bearer realm="todo""#;
 
 fn token(sub: &str, secret: &str, exp_offset: i64) -> String {
     let now = jsonwebtoken::get_current_timestamp() as i64;
-    let claims = json!({"sub": sub, "iss": URL, "aud": URL, "iat": now, "exp": now + exp_offset});
+    // Issued 15 minutes before it expires, as Better Auth's tokens are.
+    let iat = now.min(now + exp_offset - 900);
+    let claims = json!({"sub": sub, "iss": URL, "aud": URL, "iat": iat, "exp": now + exp_offset});
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,

@@ -20,8 +20,10 @@ async fn spawn() -> TestServer {
 
 fn token(secret: &str, exp_offset: i64) -> String {
     let now = jsonwebtoken::get_current_timestamp() as i64;
+    // Issued 15 minutes before it expires, as Better Auth's tokens are.
+    let iat = now.min(now + exp_offset - 900);
     let claims = json!({
-        "sub": "user-1", "iss": URL, "aud": URL, "iat": now, "exp": now + exp_offset,
+        "sub": "user-1", "iss": URL, "aud": URL, "iat": iat, "exp": now + exp_offset,
         "email": "one@example.com", "name": "One",
     });
     jsonwebtoken::encode(

@@ -135,7 +135,7 @@ fn keys(url: &str, body: &[u8]) -> (Vec<Check>, Option<KeySet>) {
         Check::fail(
             "JWKS",
             key.describe(),
-            "tokens signed with it are refused: change Better Auth's jwks.keyPairConfig.alg to one the backend verifies (EdDSA, ES256, RS256, PS256) and rotate, or give each key its own kid",
+            "tokens signed with it are refused: change Better Auth's jwks.keyPairConfig.alg to one the backend verifies (EdDSA, ES256, ES512, RS256, PS256) and rotate, or give each key its own kid",
         )
     }));
     (checks, Some(set))

@@ -19,7 +19,7 @@ dev: dev-env
     ./target/debug/edge &
     [ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund
     npm --prefix web run dev &
-    echo "web: http://localhost:3000  edge: http://localhost:8080  (Ctrl-C stops all)"
+    echo "web: http://localhost:3000  edge: http://localhost:8080  API docs: http://localhost:8080/docs/  (Ctrl-C stops all)"
     wait
 
 # Create .data/dev.env with generated dev secrets (kept between runs).
@@ -57,6 +57,10 @@ doctor *args:
     if [ -f "$env_file" ]; then set -a; source "$env_file"; set +a; fi
     cargo build -q -p doctor
     exec ./target/debug/doctor {{args}}
+
+# Print an internal credential for USER_ID (60 s, as the edge mints per call), for grpcurl against `just dev`'s tasks (README, gRPC).
+internal-token user_id: dev-env
+    @set -a; source .data/dev.env; set +a; cargo run -q -p auth-core --example internal-token -- "{{user_id}}"
 
 # Print a strong random secret (for BETTER_AUTH_SECRET / INTERNAL_AUTH_SECRET).
 secret:
@@ -147,7 +151,19 @@ k8s-dev-secret:
         )
 
 # Every test a fresh machine can run (CI runs this): Rust (and through Envoy), then the web app's.
-test: test-rust test-envoy test-web
+test: test-rust test-envoy test-contract test-web
+
+# Write the edge's OpenAPI document to crates/edge/openapi.json (a test keeps it equal to the generated one).
+openapi:
+    cargo run -q -p edge --example openapi > crates/edge/openapi.json
+
+# A short schemathesis contract run against the real edge (about a minute): no 5xx, every response as documented.
+test-contract:
+    tests/contract/run.sh 10
+
+# The same, longer (more examples per operation).
+contract:
+    tests/contract/run.sh 200
 
 # Rust unit, gRPC and black-box tests (SQLite and PostgreSQL variants).
 test-rust:

@@ -51,7 +51,7 @@ pub use jwks::{JWKS_FETCH_TIMEOUT, Jwks, JwksOptions};
 #[cfg(feature = "verifier")]
 pub use keys::KeySource;
 #[cfg(feature = "verifier")]
-pub use problem::{Problem, Refusal};
+pub use problem::{Problem, ProblemBody, Refusal};
 pub use secret::MIN_SECRET_BYTES;
 #[cfg(feature = "verifier")]
 pub use settings::{AuthConfig, AuthSettings, JwtMode};

@@ -23,12 +23,28 @@ pub struct Problem {
     pub body: String,
 }
 
+// With the `openapi` feature, also the schema `Problem` of the edge's
+// OpenAPI document.
+/// The `application/problem+json` body (RFC 9457) of every error answer.
 #[derive(Serialize)]
-struct Body<'a> {
-    r#type: &'static str,
-    title: &'a str,
-    status: u16,
-    detail: &'a str,
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = Problem))]
+pub struct ProblemBody<'a> {
+    /// Always `about:blank`: the status says what happened.
+    #[cfg_attr(feature = "openapi", schema(example = "about:blank"))]
+    pub r#type: &'static str,
+    /// The status's reason phrase.
+    #[cfg_attr(feature = "openapi", schema(example = "Unauthorized"))]
+    pub title: &'a str,
+    /// The HTTP status code.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 400, maximum = 599, example = 401)
+    )]
+    pub status: u16,
+    /// What went wrong, for a person (generic for 5xx).
+    #[cfg_attr(feature = "openapi", schema(example = "missing bearer token"))]
+    pub detail: &'a str,
 }
 
 impl Problem {
@@ -39,7 +55,7 @@ impl Problem {
             .ok()
             .and_then(|status| status.canonical_reason())
             .unwrap_or("Error");
-        let body = Body {
+        let body = ProblemBody {
             r#type: "about:blank",
             title,
             status,

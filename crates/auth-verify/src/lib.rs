@@ -99,8 +99,9 @@ impl AuthVerify for VerifyService {
 }
 
 /// Serves AuthVerify, Envoy's Authorization (through `authorizer`, over the
-/// same verifier) and gRPC health on an already-bound listener until
-/// `shutdown` resolves. Health (`""`, [`SERVICE_NAME`] and
+/// same verifier), gRPC health and reflection (v1: AuthVerify and health,
+/// for grpcurl) on an already-bound listener until `shutdown` resolves.
+/// Health (`""`, [`SERVICE_NAME`] and
 /// [`ext_authz::SERVICE_NAME`]) is NOT_SERVING until the verifier is ready
 /// (in JWKS mode: keys loaded), then follows it.
 pub async fn serve(
@@ -120,9 +121,11 @@ pub async fn serve(
     let service = AuthVerifyServer::new(VerifyService { verifier })
         .max_decoding_message_size(MAX_MESSAGE_BYTES);
     let ext_authz = AuthorizationServer::new(authorizer).max_decoding_message_size(MAX_CHECK_BYTES);
+    let reflection = proto::reflection(SERVICE_NAME).context("gRPC reflection")?;
     tracing::info!(addr = %listener.local_addr()?, "auth-verify listening");
     let served = tonic::transport::Server::builder()
         .add_service(health)
+        .add_service(reflection)
         .add_service(service)
         .add_service(ext_authz)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)

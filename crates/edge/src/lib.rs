@@ -8,6 +8,7 @@ mod bare_errors;
 mod connections;
 mod error;
 mod extract;
+pub mod openapi;
 mod routes;
 pub mod settings;
 mod upstream;
@@ -80,7 +81,10 @@ impl AppState {
 
 /// The whole HTTP API with its middleware.
 pub fn router(state: AppState) -> Router {
-    let routes = routes::table().fallback(|| async { ApiError::NotFound });
+    let (routes, document) = routes::api();
+    let routes = routes
+        .merge(openapi::routes(document))
+        .fallback(|| async { ApiError::NotFound });
     with_middleware(routes, state)
 }
 

@@ -1,5 +1,6 @@
-//! Serving: the Tasks service behind [`InternalAuth`], plus gRPC health, on
-//! an already-bound listener, until a shutdown future resolves.
+//! Serving: the Tasks service behind [`InternalAuth`], plus gRPC health and
+//! reflection, on an already-bound listener, until a shutdown future
+//! resolves.
 
 use std::future::Future;
 use std::time::Duration;
@@ -25,8 +26,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Serves on `listener` until `shutdown` resolves, then stops accepting and
 /// lets calls in flight finish. Health reports [`SERVICE_NAME`]
-/// (`todo.tasks.v1.Tasks`) and `""` as SERVING; health needs no credential,
-/// Tasks always does.
+/// (`todo.tasks.v1.Tasks`) and `""` as SERVING; health and reflection
+/// (v1, for grpcurl) need no credential, Tasks always does.
 pub async fn serve(
     db: DatabaseConnection,
     verifier: InternalVerifier,
@@ -44,6 +45,7 @@ pub async fn serve(
         .max_decoding_message_size(MAX_REQUEST_BYTES)
         .max_encoding_message_size(MAX_REPLY_BYTES);
     let tasks = InterceptedService::new(tasks, InternalAuth::new(verifier));
+    let reflection = proto::reflection(SERVICE_NAME).context("gRPC reflection")?;
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
 
     Server::builder()
@@ -58,6 +60,7 @@ pub async fn serve(
             span
         })
         .add_service(health_service)
+        .add_service(reflection)
         .add_service(tasks)
         .serve_with_incoming_shutdown(incoming, shutdown)
         .await

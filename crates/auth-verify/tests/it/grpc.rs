@@ -88,3 +88,27 @@ async fn serves_grpc_health() {
         [ServingStatus::Serving; 3]
     );
 }
+
+/// grpcurl's `list` and `describe` work without a token.
+#[tokio::test]
+async fn serves_grpc_reflection() {
+    use proto::testing::{MessageRequest, MessageResponse, list_services, reflect};
+
+    let server = spawn().await;
+    let services = list_services(&server.url()).await.expect("list");
+    assert_eq!(
+        services,
+        [
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "todo.auth.v1.AuthVerify"
+        ]
+    );
+    let symbol = MessageRequest::FileContainingSymbol("todo.auth.v1.VerifyRequest".to_owned());
+    match reflect(&server.url(), symbol).await.expect("describe") {
+        MessageResponse::FileDescriptorResponse(files) => {
+            assert!(!files.file_descriptor_proto.is_empty())
+        }
+        other => panic!("unexpected answer: {other:?}"),
+    }
+}

@@ -5,18 +5,60 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use proto::auth::auth_verify_server::SERVICE_NAME as AUTH_VERIFY;
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::auth::Authenticator;
 use crate::extract::Json;
 use crate::upstream::health_check;
 
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+/// `/healthz`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    status: &'static str,
 }
 
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+/// `/readyz`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not ready`.
+    #[schema(example = "ready")]
+    status: &'static str,
+    /// Why not ready (only when not ready).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    details: Vec<String>,
+    /// Published keys that are not used (e.g. ES512), a failing JWKS refresh.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "healthz",
+    tag = "health",
+    summary = "The process is up",
+    responses((status = 200, description = "Up", body = Health)),
+)]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "health",
+    summary = "Tasks (and auth-verify) answer; the signing keys are loaded",
+    responses(
+        (status = 200, description = "Ready", body = Readiness),
+        (status = 503, description = "Not ready, with the reasons", body = Readiness),
+    ),
+)]
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     if let Authenticator::Local(verifier) = &state.auth {
@@ -34,18 +76,16 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             problems.push(problem);
         }
     }
-    let (status, mut body) = if problems.is_empty() {
-        (StatusCode::OK, json!({ "status": "ready" }))
+    let (status, word) = if problems.is_empty() {
+        (StatusCode::OK, "ready")
     } else {
         tracing::warn!(?problems, "not ready");
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({ "status": "not ready", "details": problems }),
-        )
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
     };
-    // Published keys that are not used (e.g. ES512), a failing JWKS refresh.
-    if !warnings.is_empty() {
-        body["warnings"] = json!(warnings);
-    }
+    let body = Readiness {
+        status: word,
+        details: problems,
+        warnings,
+    };
     (status, Json(body))
 }

@@ -7,21 +7,34 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use proto::tasks as pb;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{Json, Path, Query};
+use auth_core::ProblemBody;
+
+use crate::openapi::{AuthErrors, BodyErrors, NotFound, limits};
 
 /// A task as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Task)]
 pub struct TaskView {
+    /// The task's id, unique across users.
     id: i64,
+    /// The owner: the token's `sub`.
     user_id: String,
+    /// Trimmed, 1 to 200 characters.
     title: String,
+    /// At most 1000 characters; `null` when there is none.
     description: Option<String>,
     completed: bool,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
     created_at: String,
+    /// RFC 3339.
+    #[schema(format = DateTime)]
     updated_at: String,
 }
 
@@ -39,7 +52,8 @@ impl From<pb::Task> for TaskView {
     }
 }
 
-#[derive(Debug, Deserialize, Default, Clone, Copy)]
+/// Which tasks a list shows.
+#[derive(Debug, Deserialize, Default, Clone, Copy, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum StatusParam {
     #[default]
@@ -48,24 +62,40 @@ pub enum StatusParam {
     Completed,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `all` (the default), `pending` or `completed`.
     #[serde(default)]
+    #[param(inline)]
     status: StatusParam,
+    #[param(schema_with = limits::limit)]
     limit: Option<u32>,
+    #[param(schema_with = limits::offset)]
     offset: Option<u64>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A new task.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = NewTask)]
 pub struct CreateBody {
+    #[schema(schema_with = limits::title)]
     title: String,
+    /// Absent or `null`: none.
+    #[schema(schema_with = limits::description)]
     description: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A task's new content.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = TaskUpdate)]
 pub struct UpdateBody {
+    #[schema(schema_with = limits::title)]
     title: String,
+    /// Replaces the description: absent or `null` clears it.
+    #[schema(schema_with = limits::description)]
     description: Option<String>,
+    /// Absent: left as it is.
     completed: Option<bool>,
 }
 
@@ -97,6 +127,22 @@ impl<'de> Deserialize<'de> for TaskId {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/{user_id}/tasks",
+    operation_id = "listTasks",
+    tag = "tasks",
+    summary = "The caller's tasks, in creation order",
+    security(("bearer" = [])),
+    params(
+        ("user_id" = String, Path, description = "The caller's user id: must equal the token's `sub`"),
+        ListQuery
+    ),
+    responses(
+        (status = 200, description = "The tasks", body = [TaskView]),
+        AuthErrors, (status = 422, description = "`limit` over 1000 or `offset` too large", body = ProblemBody, content_type = "application/problem+json")
+    ),
+)]
 #[tracing::instrument(name = "list tasks", skip_all, fields(user_id = %caller.0))]
 pub async fn list(
     caller: Caller,
@@ -121,6 +167,22 @@ pub async fn list(
     Ok(Json(reply.tasks.into_iter().map(TaskView::from).collect()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/{user_id}/tasks",
+    operation_id = "createTask",
+    tag = "tasks",
+    summary = "Create a task",
+    security(("bearer" = [])),
+    params(
+        ("user_id" = String, Path, description = "The caller's user id: must equal the token's `sub`")
+    ),
+    request_body(content = CreateBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new task", body = TaskView, headers(("Location" = String, description = "The task's URL"))),
+        AuthErrors, BodyErrors
+    ),
+)]
 #[tracing::instrument(name = "create task", skip_all, fields(user_id = %caller.0))]
 pub async fn create(
     caller: Caller,
@@ -144,6 +206,22 @@ pub async fn create(
     Ok((StatusCode::CREATED, headers, Json(TaskView::from(task))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/{user_id}/tasks/{id}",
+    operation_id = "getTask",
+    tag = "tasks",
+    summary = "One task",
+    security(("bearer" = [])),
+    params(
+        ("user_id" = String, Path, description = "The caller's user id: must equal the token's `sub`"),
+        ("id" = i64, Path, description = "The task's id")
+    ),
+    responses(
+        (status = 200, description = "The task", body = TaskView),
+        AuthErrors, NotFound
+    ),
+)]
 #[tracing::instrument(name = "get task", skip_all, fields(user_id = %caller.0, task_id = id))]
 pub async fn get(
     caller: Caller,
@@ -161,6 +239,23 @@ pub async fn get(
     Ok(Json(task.into()))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/{user_id}/tasks/{id}",
+    operation_id = "updateTask",
+    tag = "tasks",
+    summary = "Replace a task's title and description (and its state, when given)",
+    security(("bearer" = [])),
+    params(
+        ("user_id" = String, Path, description = "The caller's user id: must equal the token's `sub`"),
+        ("id" = i64, Path, description = "The task's id")
+    ),
+    request_body(content = UpdateBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The task as stored", body = TaskView),
+        AuthErrors, NotFound, BodyErrors
+    ),
+)]
 #[tracing::instrument(name = "update task", skip_all, fields(user_id = %caller.0, task_id = id))]
 pub async fn update(
     caller: Caller,
@@ -182,6 +277,22 @@ pub async fn update(
     Ok(Json(task.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/{user_id}/tasks/{id}",
+    operation_id = "deleteTask",
+    tag = "tasks",
+    summary = "Delete a task",
+    security(("bearer" = [])),
+    params(
+        ("user_id" = String, Path, description = "The caller's user id: must equal the token's `sub`"),
+        ("id" = i64, Path, description = "The task's id")
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        AuthErrors, NotFound
+    ),
+)]
 #[tracing::instrument(name = "delete task", skip_all, fields(user_id = %caller.0, task_id = id))]
 pub async fn delete(
     caller: Caller,
@@ -197,6 +308,22 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/{user_id}/tasks/{id}/complete",
+    operation_id = "toggleTask",
+    tag = "tasks",
+    summary = "Flip a task's completed state",
+    security(("bearer" = [])),
+    params(
+        ("user_id" = String, Path, description = "The caller's user id: must equal the token's `sub`"),
+        ("id" = i64, Path, description = "The task's id")
+    ),
+    responses(
+        (status = 200, description = "The task with `completed` flipped", body = TaskView),
+        AuthErrors, NotFound
+    ),
+)]
 #[tracing::instrument(name = "toggle task", skip_all, fields(user_id = %caller.0, task_id = id))]
 pub async fn toggle(
     caller: Caller,

@@ -9,6 +9,7 @@ mod common;
 mod connections;
 mod hardening;
 mod jwks;
+mod openapi;
 mod operations;
 mod router;
 mod scaling;

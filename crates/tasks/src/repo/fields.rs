@@ -6,9 +6,8 @@ use super::TaskError;
 
 /// The longest title, in characters (after trimming), and description;
 /// shared through `proto` so that gRPC message limits follow from them.
-pub use proto::limits::{MAX_DESCRIPTION_CHARS, MAX_TITLE_CHARS};
-/// The page size when the caller asks for 0.
-pub const DEFAULT_LIMIT: u32 = 100;
+/// The page size when the caller asks for 0, and the largest offset.
+pub use proto::limits::{DEFAULT_LIMIT, MAX_DESCRIPTION_CHARS, MAX_OFFSET, MAX_TITLE_CHARS};
 /// The largest page size accepted.
 pub const MAX_LIMIT: u32 = proto::limits::MAX_PAGE;
 // The message limits assume no longer user id than auth-core accepts.
@@ -104,7 +103,7 @@ impl Page {
             }
             n => n,
         };
-        if i64::try_from(offset).is_err() {
+        if offset > MAX_OFFSET {
             return Err(invalid("offset is too large"));
         }
         Ok(Self {

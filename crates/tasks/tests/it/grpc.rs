@@ -278,3 +278,37 @@ async fn a_proper_caller_manages_their_tasks(db: DatabaseConnection) {
 }
 
 both_backends!(a_proper_caller_manages_their_tasks);
+
+/// grpcurl's `list` and `describe` work with no credential at all, and
+/// reflection lets nothing through: a Tasks call without one is still
+/// UNAUTHENTICATED.
+#[tokio::test]
+async fn reflection_describes_without_a_credential_and_lets_no_call_through() {
+    use proto::testing::{MessageRequest, MessageResponse, list_services, reflect};
+
+    let server = sqlite_server().await;
+    let services = list_services(&server.url()).await.expect("list");
+    assert_eq!(
+        services,
+        [
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "todo.tasks.v1.Tasks"
+        ]
+    );
+    let symbol = MessageRequest::FileContainingSymbol("todo.tasks.v1.Tasks".to_owned());
+    match reflect(&server.url(), symbol).await.expect("describe") {
+        MessageResponse::FileDescriptorResponse(files) => {
+            assert!(!files.file_descriptor_proto.is_empty())
+        }
+        other => panic!("unexpected answer: {other:?}"),
+    }
+
+    let mut client = client(&server).await;
+    let status = client
+        .list_tasks(call(list_all(), None, Some(ALICE)))
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::Unauthenticated);
+    server.shutdown().await.expect("shutdown");
+}

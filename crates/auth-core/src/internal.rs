@@ -7,6 +7,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
+use crate::cache::{VerifiedCache, token_hash};
 use crate::jwt::{self, PinnedKey, Rules};
 use crate::secret::checked_secret;
 use crate::{SettingsError, TokenError, UserId};
@@ -52,9 +53,15 @@ impl InternalSigner {
         })
     }
 
-    /// A credential for one call made on behalf of `user_id`.
+    /// A credential for calls made on behalf of `user_id`.
     pub fn mint(&self, user_id: &UserId) -> Result<String, MintError> {
-        let now = jsonwebtoken::get_current_timestamp();
+        self.mint_at(user_id, jsonwebtoken::get_current_timestamp())
+            .map(|(token, _)| token)
+    }
+
+    /// A credential issued at `now` (seconds since the epoch), with its
+    /// `exp`, for a caller that reuses it while enough of it is left.
+    pub fn mint_at(&self, user_id: &UserId, now: u64) -> Result<(String, u64), MintError> {
         let claims = InternalClaims {
             iss: INTERNAL_ISSUER,
             aud: INTERNAL_AUDIENCE,
@@ -62,14 +69,25 @@ impl InternalSigner {
             iat: now,
             exp: now + LIFETIME_SECS,
         };
-        jsonwebtoken::encode(&self.header, &claims, &self.key).map_err(|_| MintError)
+        let token =
+            jsonwebtoken::encode(&self.header, &claims, &self.key).map_err(|_| MintError)?;
+        Ok((token, claims.exp))
     }
+
+    /// How long a credential lives, in seconds.
+    pub const LIFETIME_SECS: u64 = self::LIFETIME_SECS;
 }
 
-/// Verifies internal credentials (the tasks side).
+/// How many verified credentials an [`InternalVerifier`] remembers: the
+/// edge reuses one per user for most of its minute.
+const CREDENTIAL_CACHE_ENTRIES: usize = 1024;
+
+/// Verifies internal credentials (the tasks side). A credential's signature
+/// is checked once; its time rules on every call ([`crate::cache`]).
 pub struct InternalVerifier {
     key: PinnedKey,
     rules: Rules,
+    cache: VerifiedCache<UserId>,
 }
 
 impl InternalVerifier {
@@ -83,13 +101,31 @@ impl InternalVerifier {
                 LEEWAY_SECS,
                 LIFETIME_SECS,
             ),
+            cache: VerifiedCache::new(CREDENTIAL_CACHE_ENTRIES),
         })
     }
 
     /// The user the credential was minted for.
     pub fn verify(&self, token: &str) -> Result<UserId, TokenError> {
+        self.verify_at(token, jsonwebtoken::get_current_timestamp())
+    }
+
+    /// [`Self::verify`] with the cache's clock at `now`.
+    fn verify_at(&self, token: &str, now: u64) -> Result<UserId, TokenError> {
+        if token.len() > crate::MAX_TOKEN_BYTES {
+            return Err(TokenError::TooLarge);
+        }
+        let hash = token_hash(token);
+        if let Some(hit) = self.cache.get(&hash, 0, now) {
+            return hit;
+        }
         let header = jwt::inspect(token)?;
-        jwt::decode(token, &header, &self.key, &self.rules).map(|claims| claims.user_id)
+        let (claims, limits) = jwt::decode_timed(token, &header, &self.key, &self.rules)?;
+        if let Some(limits) = limits {
+            self.cache
+                .insert(hash, claims.user_id.clone(), limits, 0, now);
+        }
+        Ok(claims.user_id)
     }
 }
 
@@ -121,6 +157,30 @@ mod tests {
             .mint(&UserId::parse("user-1").expect("a user id"))
             .expect("mint");
         assert_eq!(verifier.verify(&token), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn a_cached_credential_still_expires() {
+        let s = secret("internal-secret-internal-secret-0123");
+        let signer = InternalSigner::new(Some(&s)).expect("signer");
+        let verifier = InternalVerifier::new(Some(&s)).expect("verifier");
+        let user = UserId::parse("user-1").expect("a user id");
+        let (token, exp) = signer
+            .mint_at(&user, jsonwebtoken::get_current_timestamp())
+            .expect("mint");
+        assert_eq!(verifier.verify(&token), Ok(user.clone()));
+        assert_eq!(verifier.cache.len(), 1);
+        assert_eq!(verifier.verify(&token), Ok(user));
+        assert_eq!(
+            verifier.verify_at(&token, exp + LEEWAY_SECS + 1),
+            Err(TokenError::Expired)
+        );
+        assert!(verifier.cache.is_empty());
+        // Refusals are not cached.
+        let other = InternalVerifier::new(Some(&secret("two-secret-two-secret-two-secret-2")))
+            .expect("verifier");
+        assert_eq!(other.verify(&token), Err(TokenError::BadSignature));
+        assert!(other.cache.is_empty());
     }
 
     #[test]

@@ -92,6 +92,9 @@ struct Inner {
     current: RwLock<Option<Arc<KeySet>>>,
     /// Bumped after every fetch attempt, successful or not.
     generation: AtomicU64,
+    /// Bumped after `current` is replaced (cached verifications made under
+    /// an older value are no longer used).
+    key_sets: AtomicU64,
     /// Held during a fetch: one fetch at a time (single-flight).
     gate: tokio::sync::Mutex<Gate>,
     status: Mutex<Status>,
@@ -132,6 +135,7 @@ impl Jwks {
             client,
             current: RwLock::new(None),
             generation: AtomicU64::new(0),
+            key_sets: AtomicU64::new(0),
             gate: tokio::sync::Mutex::new(Gate::default()),
             status: Mutex::new(Status::default()),
             fetches: AtomicU64::new(0),
@@ -215,6 +219,11 @@ impl Jwks {
     /// How many fetches have been attempted since start-up.
     pub fn fetch_count(&self) -> u64 {
         self.inner.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Changes each time a fetched key set replaces the one in use.
+    pub fn key_set_generation(&self) -> u64 {
+        self.inner.key_sets.load(Ordering::Acquire)
     }
 
     /// The JWKS URL in use.
@@ -318,6 +327,7 @@ impl Inner {
             status.last_success = Some(Instant::now());
         }
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(set));
+        self.key_sets.fetch_add(1, Ordering::Release);
     }
 
     /// One bounded GET of the JWKS.

@@ -56,6 +56,12 @@ impl KeySource {
         }
     }
 
+    /// Changes whenever the keys tokens are checked against change: never
+    /// for the secret, with each key set the JWKS loads.
+    pub fn generation(&self) -> u64 {
+        self.jwks().map_or(0, Jwks::key_set_generation)
+    }
+
     /// The JWKS, in `jwks` and `both` modes.
     pub fn jwks(&self) -> Option<&Jwks> {
         match self {

@@ -18,6 +18,7 @@
 
 #[cfg(feature = "verifier")]
 pub mod bearer;
+pub mod cache;
 mod claims;
 mod error;
 mod internal;

@@ -5,15 +5,23 @@ use std::sync::Arc;
 
 use tokio::sync::watch;
 
+use crate::cache::{TimeLimits, VerifiedCache, token_hash};
 use crate::jwt::{self, Rules};
 use crate::{Claims, KeySource, TokenError};
 
+/// How many verified tokens a [`TokenVerifier`] remembers (a few hundred
+/// bytes each).
+pub const TOKEN_CACHE_ENTRIES: usize = 4096;
+
 /// Checks a bearer token against the configured keys and every rule in
-/// [`crate::jwt`]. Cheap to clone.
+/// [`crate::jwt`]. Cheap to clone; clones share one cache of verified
+/// tokens ([`crate::cache`]), so a token's signature is checked once, its
+/// time rules on every use.
 #[derive(Clone)]
 pub struct TokenVerifier {
     keys: KeySource,
     rules: Arc<Rules>,
+    cache: Arc<VerifiedCache<Claims>>,
 }
 
 impl TokenVerifier {
@@ -21,11 +29,41 @@ impl TokenVerifier {
         Self {
             keys,
             rules: Arc::new(rules),
+            cache: Arc::new(VerifiedCache::new(TOKEN_CACHE_ENTRIES)),
         }
     }
 
     /// The verified claims, or the rule the token broke.
     pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        self.verify_at(token, jsonwebtoken::get_current_timestamp())
+            .await
+    }
+
+    /// [`Self::verify`] with the cache's clock at `now` (the full check
+    /// reads the real clock).
+    async fn verify_at(&self, token: &str, now: u64) -> Result<Claims, TokenError> {
+        if token.len() > crate::MAX_TOKEN_BYTES {
+            return Err(TokenError::TooLarge);
+        }
+        // Read before verifying: if the key set changes meanwhile, the entry
+        // carries the old generation and is never used.
+        let generation = self.keys.generation();
+        let hash = token_hash(token);
+        if let Some(hit) = self.cache.get(&hash, generation, now) {
+            return hit;
+        }
+        let (claims, limits) = self.verify_uncached(token).await?;
+        if let Some(limits) = limits {
+            self.cache
+                .insert(hash, claims.clone(), limits, generation, now);
+        }
+        Ok(claims)
+    }
+
+    async fn verify_uncached(
+        &self,
+        token: &str,
+    ) -> Result<(Claims, Option<TimeLimits>), TokenError> {
         let header = match jwt::inspect(token) {
             Ok(header) => header,
             // A token signed with a published key we cannot verify (e.g.
@@ -41,7 +79,7 @@ impl TokenVerifier {
             Err(error) => return Err(error),
         };
         let key = self.keys.resolve(&header).await?;
-        jwt::decode(token, &header, &key, &self.rules)
+        jwt::decode_timed(token, &header, &key, &self.rules)
     }
 
     /// `Ok` when tokens can be verified: always in HS256 mode; in `jwks` and
@@ -72,5 +110,83 @@ impl TokenVerifier {
     /// The key source, e.g. for its fetch count.
     pub fn keys(&self) -> &KeySource {
         &self.keys
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const SECRET: &[u8] = b"cache-test-secret-cache-test-secret-0123";
+    const URL: &str = "http://localhost:3000";
+
+    fn verifier() -> TokenVerifier {
+        TokenVerifier::new(KeySource::hs256(SECRET), Rules::new(URL, URL, 10, 900))
+    }
+
+    fn now() -> u64 {
+        jsonwebtoken::get_current_timestamp()
+    }
+
+    fn token(claims: &Value, secret: &[u8]) -> String {
+        let key = EncodingKey::from_secret(secret);
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key).expect("sign")
+    }
+
+    fn claims(exp: u64) -> Value {
+        json!({"sub": "user-1", "iss": URL, "aud": URL, "iat": now(), "exp": exp})
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_is_cached_and_its_time_rules_run_on_every_hit() {
+        let verifier = verifier();
+        let token = token(&claims(now() + 60), SECRET);
+        let first = verifier.verify(&token).await.expect("valid");
+        assert_eq!(verifier.cache.len(), 1);
+        assert_eq!(verifier.verify(&token).await, Ok(first));
+        // Past exp + leeway, the cached entry says expired, and is dropped.
+        let later = now() + 60 + 11;
+        assert_eq!(
+            verifier.verify_at(&token, later).await,
+            Err(TokenError::Expired)
+        );
+        assert!(verifier.cache.is_empty());
+    }
+
+    #[tokio::test]
+    async fn refusals_are_never_cached() {
+        let verifier = verifier();
+        let forged = token(
+            &claims(now() + 60),
+            b"another-secret-another-secret-0123456",
+        );
+        let future = token(
+            &json!({"sub": "u", "iss": URL, "aud": URL, "nbf": now() + 120, "exp": now() + 600}),
+            SECRET,
+        );
+        for bad in [forged.as_str(), future.as_str(), "not.a.token"] {
+            assert!(verifier.verify(bad).await.is_err());
+            assert!(verifier.verify(bad).await.is_err());
+        }
+        assert!(verifier.cache.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_token_with_nbf_is_held_to_it_on_hits() {
+        let verifier = verifier();
+        let at = now();
+        let token = token(
+            &json!({"sub": "u", "iss": URL, "aud": URL, "nbf": at, "exp": at + 60}),
+            SECRET,
+        );
+        assert!(verifier.verify(&token).await.is_ok());
+        // A clock that went back before nbf - leeway: not valid yet.
+        assert_eq!(
+            verifier.verify_at(&token, at - 11).await,
+            Err(TokenError::NotYetValid)
+        );
     }
 }

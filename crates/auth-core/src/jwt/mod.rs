@@ -18,6 +18,7 @@ pub use alg::{Alg, PinnedKey};
 pub use checks::shown;
 use json::Part;
 
+use crate::cache::TimeLimits;
 use crate::{Claims, MAX_TOKEN_BYTES, TokenError};
 
 /// Header parameters that would let a token choose or describe its own key,
@@ -119,6 +120,18 @@ pub fn decode(
     key: &PinnedKey,
     rules: &Rules,
 ) -> Result<Claims, TokenError> {
+    decode_timed(token, header, key, rules).map(|(claims, _)| claims)
+}
+
+/// [`decode`], also giving the token's time claims with the rules they are
+/// held to, for a [`crate::cache::VerifiedCache`]; `None` when they cannot
+/// be re-checked later, so the token is not to be cached.
+pub fn decode_timed(
+    token: &str,
+    header: &TokenHeader,
+    key: &PinnedKey,
+    rules: &Rules,
+) -> Result<(Claims, Option<TimeLimits>), TokenError> {
     if header.alg != key.alg() {
         return Err(TokenError::AlgorithmMismatch);
     }
@@ -134,7 +147,16 @@ pub fn decode(
                 "expected three dot-separated segments",
             ))?;
     let claims = json::object(payload, Part::Payload).map_err(TokenError::Malformed)?;
-    checks::check(&claims, rules, now())
+    let verified = checks::check(&claims, rules, now())?;
+    // `check` has accepted `exp` and `nbf` as whole numbers (or `nbf` as
+    // absent), so both can be re-checked later from these.
+    let limits = claims.get("exp").and_then(Value::as_u64).map(|exp| TimeLimits {
+        exp,
+        nbf: claims.get("nbf").and_then(Value::as_u64),
+        leeway_secs: rules.leeway_secs,
+        max_lifetime_secs: rules.max_lifetime_secs,
+    });
+    Ok((verified, limits))
 }
 
 /// Seconds since the Unix epoch.

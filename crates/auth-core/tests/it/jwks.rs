@@ -712,3 +712,34 @@ async fn settings_select_the_mode_and_check_the_jwks_settings() {
     assert_eq!(hs.readiness(), Ok(()));
     assert!(hs.keys().jwks().is_none());
 }
+
+#[tokio::test]
+async fn a_cached_token_is_checked_again_once_its_key_is_withdrawn() {
+    let old = TestKey::ed25519_a("key-1");
+    let loaded = Loaded::start(&[old.jwk()], Duration::from_millis(300)).await;
+    let token = loaded.token(&old);
+    assert!(loaded.verify(&token).await.is_ok());
+    assert!(loaded.verify(&token).await.is_ok(), "a cache hit");
+    let before = loaded.server.fetches();
+    assert!(loaded.verify(&token).await.is_ok());
+    assert_eq!(loaded.server.fetches(), before, "hits fetch nothing");
+
+    loaded.server.set_keys(&[TestKey::ed25519_b("key-2").jwk()]);
+    loaded.refetch_through_an_unknown_kid().await;
+    assert_eq!(loaded.verify(&token).await, Err(TokenError::UnknownKey));
+}
+
+#[tokio::test]
+async fn a_token_refused_for_an_unknown_key_is_accepted_once_the_key_is_published() {
+    let old = TestKey::ed25519_a("key-1");
+    let new = TestKey::ed25519_b("key-2");
+    let loaded = Loaded::start(&[old.jwk()], Duration::from_millis(300)).await;
+    let token = loaded.token(&new);
+    assert_eq!(loaded.verify(&token).await, Err(TokenError::UnknownKey));
+
+    loaded.server.set_keys(&[old.jwk(), new.jwk()]);
+    eventually("the refused token is accepted after a refetch", || async {
+        loaded.verify(&token).await.ok()
+    })
+    .await;
+}

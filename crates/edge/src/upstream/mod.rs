@@ -4,12 +4,14 @@
 //! `TASKS_RESOLVE_INTERVAL_MS`).
 //!
 //! - [`tasks`]: the tasks client the handlers call ([`TasksClient`]);
+//! - [`credential`]: the internal credential, one per user and minute;
 //! - [`retry`]: which failed calls are tried once more;
 //! - [`health`]: one gRPC health check, for `/readyz`;
 //! - [`auth_verify`]: the channel to auth-verify, in remote mode.
 
 mod auth_verify;
 pub mod balance;
+mod credential;
 mod health;
 mod retry;
 mod tasks;

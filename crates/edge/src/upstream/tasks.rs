@@ -1,10 +1,11 @@
 //! [`TasksClient`]: the tasks service as the edge calls it. Every call
-//! carries the verified user id in `x-user-id`, a fresh internal credential
-//! and the trace context, is bounded by `EDGE_UPSTREAM_TIMEOUT_MS` (retries
+//! carries the verified user id in `x-user-id`, an internal credential for
+//! that user ([`super::credential`]) and the trace context, is bounded by `EDGE_UPSTREAM_TIMEOUT_MS` (retries
 //! included), and is retried once on another replica when [`super::retry`]
 //! allows.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use auth_core::{InternalSigner, UserId};
@@ -16,6 +17,7 @@ use tonic::metadata::{MetadataKey, MetadataValue};
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 
+use super::credential::Credentials;
 use super::retry::{Failure, Idempotent, MAX_ATTEMPTS, api_error};
 use super::{Options, Pool, health_check};
 use crate::error::{ApiError, TASKS};
@@ -47,7 +49,7 @@ pub struct TasksClient {
     pool: Pool,
     client: GrpcClient<Channel>,
     health: HealthClient<Channel>,
-    signer: InternalSigner,
+    credentials: Arc<Credentials>,
     timeout: Duration,
 }
 
@@ -73,7 +75,7 @@ impl TasksClient {
             client,
             health: HealthClient::new(channel),
             pool,
-            signer,
+            credentials: Arc::new(Credentials::new(signer, timeout)),
             timeout,
         }
     }
@@ -93,14 +95,9 @@ impl TasksClient {
         F: Fn(GrpcClient<Channel>, tonic::Request<M>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
     {
-        let credential = self
-            .signer
-            .mint(user_id)
-            .map_err(ApiError::internal("minting the internal credential"))?;
+        let authorization = self.credentials.authorization(user_id)?;
         let user_id = MetadataValue::try_from(user_id.as_str())
             .map_err(ApiError::internal("the user id as x-user-id metadata"))?;
-        let authorization = MetadataValue::try_from(format!("Bearer {credential}"))
-            .map_err(ApiError::internal("the internal credential as metadata"))?;
         let deadline = Instant::now() + self.timeout;
         self.has_endpoints(deadline).await?;
         let mut attempt = 1;

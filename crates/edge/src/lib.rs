@@ -9,6 +9,7 @@ mod connections;
 mod error;
 mod extract;
 pub mod openapi;
+mod request_id;
 mod routes;
 pub mod settings;
 mod upstream;
@@ -24,7 +25,7 @@ use proto::auth::auth_verify_client::AuthVerifyClient;
 use tokio::net::TcpListener;
 use tonic_health::pb::health_client::HealthClient;
 use tower_http::cors::CorsLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
@@ -135,7 +136,10 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(
+            REQUEST_ID,
+            request_id::MakeCountedUuid,
+        ))
         .with_state(state)
 }
 

@@ -15,6 +15,7 @@ pub mod settings;
 mod upstream;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -38,9 +39,22 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Cheap handles shared by every request.
+/// What every request shares, behind one `Arc`: axum clones the state for
+/// each request, and one reference count is cheaper than cloning every
+/// handle in it.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The handles and settings in an [`AppState`].
+pub struct Shared {
     auth: Authenticator,
     tasks: upstream::TasksClient,
     /// auth-verify's health, in remote mode.
@@ -68,7 +82,7 @@ impl AppState {
             }
             None => (Authenticator::Local(config.auth.verifier()?), None),
         };
-        Ok(Self {
+        Ok(Self(Arc::new(Shared {
             auth: authenticator,
             tasks: upstream::TasksClient::new(config),
             verify_health,
@@ -76,7 +90,7 @@ impl AppState {
             request_timeout: config.request_timeout,
             cors_origin: config.cors_origin.clone(),
             connections: config.connections.clone(),
-        })
+        })))
     }
 }
 

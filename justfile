@@ -214,3 +214,14 @@ fmt: web-deps
 # Benchmarks (medians are what to quote; the machines are shared and noisy).
 bench:
     cargo bench -p auth-core --bench verify
+
+# Load benchmark of the release binaries on a fresh PostgreSQL database, with
+# its floors (pgbench, a bare axum 401) measured in the same run: see bench/.
+# BENCH_SECS=2 BENCH_ROUNDS=1 for a quick run; results in bench/results/.
+bench-load:
+    python3 bench/load.py
+
+# Instructions per request, per step (callgrind; comparable on a busy
+# machine): list (HS256, EdDSA) and 401, edge and tasks. See bench/profile.py.
+bench-profile:
+    python3 bench/profile.py

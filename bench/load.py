@@ -1,0 +1,648 @@
+#!/usr/bin/env python3
+"""`just bench-load`: the release binaries under load, with their floors.
+
+Builds edge, tasks, auth-verify and the `bare-401` example in release mode,
+creates a fresh PostgreSQL database (dropped at the end), starts tasks and
+the edge on free ports, seeds users and tasks, and measures with wrk:
+
+- list, get, create, toggle and a 401 for a malformed token, HS256 tokens;
+- list and 401 with EdDSA tokens checked against a local JWKS (jwks mode);
+- list and 401 verified remotely by auth-verify (AUTH_VERIFY_URL);
+- list and 401 with the edge at RUST_LOG=warn: what the per-request log costs;
+- the floors, in the same run: the list's SELECT through pgbench on the same
+  database, and a bare axum handler answering 401;
+- scaling: 1, 2 and 3 tasks replicas; 20, 200 and 1000 tasks per user;
+- peak RSS (VmHWM) of the edge and each tasks process.
+
+Each figure is the median of BENCH_ROUNDS runs of BENCH_SECS seconds. It
+prints a Markdown table and writes it (and the raw figures as JSON) to
+bench/results/. Settings (environment):
+
+  BENCH_SECS=10 BENCH_ROUNDS=2 BENCH_CONNECTIONS=32 BENCH_THREADS=1
+  BENCH_USERS=32              users per data set (tokens rotate per request)
+  BENCH_ONLY=                 comma list of groups: floors,hs256,eddsa,remote,quiet,sizes,replicas
+  BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres   (admin URL)
+  BENCH_SKIP_BUILD=1          use the release binaries already built
+  BENCH_BIN_DIR=              take the binaries from there (a kept baseline)
+  BENCH_OUT=bench/results     where the results go
+
+Needs wrk, pgbench and psql (`apt-get install wrk postgresql-client
+postgresql-contrib`) and Python's `cryptography` (EdDSA tokens).
+Numbers from a shared machine are noisy: quote medians and ratios to the
+floors measured in the same run, never absolute figures alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# BENCH_BIN_DIR: binaries built elsewhere (e.g. a baseline kept for a
+# before/after comparison); implies BENCH_SKIP_BUILD.
+RELEASE = Path(os.environ.get("BENCH_BIN_DIR") or ROOT / "target" / "release")
+ISSUER = "http://localhost:3000"
+SIZES = (20, 200, 1000)
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+SECS = env_int("BENCH_SECS", 10)
+ROUNDS = env_int("BENCH_ROUNDS", 2)
+CONNECTIONS = env_int("BENCH_CONNECTIONS", 32)
+THREADS = env_int("BENCH_THREADS", 1)
+USERS = env_int("BENCH_USERS", 32)
+ONLY = {g for g in os.environ.get("BENCH_ONLY", "").split(",") if g.strip()}
+ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+OUT = Path(os.environ.get("BENCH_OUT", ROOT / "bench" / "results"))
+
+
+def wanted(group: str) -> bool:
+    return not ONLY or group in ONLY
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def claims(user: str) -> dict:
+    now = int(time.time())
+    return {"sub": user, "iss": ISSUER, "aud": ISSUER, "iat": now, "exp": now + 900}
+
+
+def hs256(secret: str, user: str) -> str:
+    head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
+    body = b64(json.dumps(claims(user)).encode())
+    sig = hmac.new(secret.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{b64(sig)}"
+
+
+class Ed25519Keys:
+    """An Ed25519 key, its JWKS, and EdDSA tokens shaped like Better Auth's."""
+
+    def __init__(self) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        self.key = Ed25519PrivateKey.generate()
+        raw = self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        self.kid = "bench-" + secrets.token_hex(4)
+        self.jwks = json.dumps(
+            {"keys": [{"kty": "OKP", "crv": "Ed25519", "x": b64(raw), "alg": "EdDSA", "kid": self.kid}]}
+        ).encode()
+
+    def token(self, user: str) -> str:
+        head = b64(json.dumps({"alg": "EdDSA", "kid": self.kid}).encode())
+        body = b64(json.dumps(claims(user)).encode())
+        return f"{head}.{body}.{b64(self.key.sign(f'{head}.{body}'.encode()))}"
+
+
+def serve_jwks(document: bytes) -> tuple[ThreadingHTTPServer, str]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(document)))
+            self.end_headers()
+            self.wfile.write(document)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/api/auth/jwks"
+
+
+# ---------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen
+    peak_kib: int = 0
+
+    def sample_rss(self) -> int:
+        """Peak resident set (VmHWM) in KiB, as the kernel counts it."""
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{self.popen.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    self.peak_kib = max(self.peak_kib, int(line.split()[1]))
+        return self.peak_kib
+
+    def stop(self) -> None:
+        self.sample_rss()
+        if self.popen.poll() is None:
+            self.popen.terminate()
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
+class Stack:
+    def __init__(self, workdir: Path, database_url: str, wrapper: list[str] | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.workdir = workdir
+        self.wrapper = wrapper or []  # e.g. valgrind, for bench/profile.py
+        self.env = env or {}
+        self.database_url = database_url
+        self.secret = secrets.token_urlsafe(48)
+        self.internal = secrets.token_urlsafe(48)
+        self.procs: list[Proc] = []
+        self.peaks: dict[str, int] = {}
+
+    def start(self, name: str, binary: str, env: dict[str, str]) -> Proc:
+        logfile = open(self.workdir / f"{name}.log", "ab")
+        full = {
+            "PATH": os.environ.get("PATH", ""),
+            "RUST_LOG": os.environ.get("RUST_LOG", "info"),
+            "BETTER_AUTH_URL": ISSUER,
+            **self.env,
+            **env,
+        }
+        wrapper = [arg.replace("{name}", name) for arg in self.wrapper]
+        popen = subprocess.Popen([*wrapper, str(RELEASE / binary)], env=full, stdout=logfile, stderr=logfile)
+        proc = Proc(name, popen)
+        self.procs.append(proc)
+        return proc
+
+    def tasks(self, name: str) -> str:
+        port = free_port()
+        self.start(
+            name,
+            "tasks",
+            {
+                "DATABASE_URL": self.database_url,
+                "INTERNAL_AUTH_SECRET": self.internal,
+                "TASKS_LISTEN_ADDR": f"127.0.0.1:{port}",
+            },
+        )
+        wait_logged(self.workdir / f"{name}.log", "tasks listening", self.procs[-1])
+        return f"http://127.0.0.1:{port}"
+
+    def edge(self, tasks_urls: list[str], extra: dict[str, str]) -> str:
+        port = free_port()
+        env = {
+            "TASKS_URL": ",".join(tasks_urls),
+            "INTERNAL_AUTH_SECRET": self.internal,
+            "EDGE_LISTEN_ADDR": f"127.0.0.1:{port}",
+            "BETTER_AUTH_SECRET": self.secret,
+            **extra,
+        }
+        self.start("edge", "edge", env)
+        url = f"http://127.0.0.1:{port}"
+        wait_ready(url + "/readyz", self.procs[-1])
+        return url
+
+    def auth_verify(self, extra: dict[str, str]) -> str:
+        port = free_port()
+        self.start(
+            "auth-verify",
+            "auth-verify",
+            {"AUTH_VERIFY_LISTEN_ADDR": f"127.0.0.1:{port}", "BETTER_AUTH_SECRET": self.secret, **extra},
+        )
+        return f"http://127.0.0.1:{port}"
+
+    def stop(self, prefix: str) -> None:
+        for proc in [p for p in self.procs if p.name.startswith(prefix)]:
+            proc.stop()
+            kind = "tasks" if proc.name.startswith("tasks") else proc.name
+            self.peaks[kind] = max(self.peaks.get(kind, 0), proc.peak_kib)
+            self.procs.remove(proc)
+
+    def sample(self) -> None:
+        for proc in self.procs:
+            proc.sample_rss()
+
+    def stop_all(self) -> None:
+        self.stop("")
+
+
+def wait_ready(url: str, proc: Proc, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.popen.poll() is not None:
+            raise SystemExit(f"{proc.name} exited with {proc.popen.returncode}; see its log")
+        with contextlib.suppress(urllib.error.URLError, ConnectionError, OSError):
+            with urllib.request.urlopen(url, timeout=30) as reply:
+                if reply.status == 200:
+                    return
+        time.sleep(0.1)
+    raise SystemExit(f"{url} not ready after {timeout} s")
+
+
+def wait_logged(path: Path, text: str, proc: Proc, timeout: float = 600) -> None:
+    """Waits until `proc` has logged `text` (tasks: migrated and serving)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.popen.poll() is not None:
+            raise SystemExit(f"{proc.name} exited with {proc.popen.returncode}; see {path}")
+        if text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"{proc.name} did not log {text!r} within {timeout} s")
+
+
+# ---------------------------------------------------------------- database
+
+
+def psql(url: str, sql: str) -> str:
+    done = subprocess.run(
+        ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", url, "-c", sql],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def db_url(name: str) -> str:
+    base, _, _ = ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def seed(url: str) -> dict[str, list[tuple[str, int]]]:
+    """USERS users per size (`s20-0`…), each with that many tasks; returns
+    each data set's users with the id of their first task."""
+    for size in SIZES:
+        psql(
+            url,
+            f"""INSERT INTO tasks (user_id, title, description, completed, created_at, updated_at)
+            SELECT 's{size}-' || u, 'Task ' || i || ' of a benchmark user',
+                   CASE WHEN i % 3 = 0 THEN 'a description of a few words' END,
+                   i % 4 = 0, now(), now()
+            FROM generate_series(0, {USERS - 1}) u, generate_series(1, {size}) i""",
+        )
+    psql(url, "ANALYZE tasks")
+    rows = psql(url, "SELECT user_id, min(id) FROM tasks GROUP BY user_id ORDER BY user_id")
+    sets: dict[str, list[tuple[str, int]]] = {}
+    for line in rows.split():
+        user, first = line.split("|")
+        sets.setdefault(user.split("-")[0], []).append((user, int(first)))
+    return sets
+
+
+# ---------------------------------------------------------------- load
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    rounds: list[float] = field(default_factory=list)
+    note: str = ""
+
+
+LUA = """
+local entries = {%(entries)s}
+local i = 0
+request = function()
+  i = i %% #entries + 1
+  local e = entries[i]
+  return wrk.format("%(method)s", e[1], {["Authorization"] = e[2], ["Content-Type"] = "application/json"}, %(body)s)
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+def lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a valid Lua string literal for our ASCII
+
+
+def wrk(name: str, base: str, entries: list[tuple[str, str]], method: str = "GET",
+        body: str | None = None, expect_status_errors: bool = False, workdir: Path = Path(".")) -> Result:
+    script = workdir / f"{name}.lua"
+    script.write_text(
+        LUA
+        % {
+            "entries": ",".join(f"{{{lua_string(p)}, {lua_string(a)}}}" for p, a in entries),
+            "method": method,
+            "body": "nil" if body is None else lua_string(body),
+        }
+    )
+    rps, p50, p99 = [], [], []
+    for _ in range(ROUNDS):
+        done = subprocess.run(
+            ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECS}s", "-s", str(script), base],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", done.stdout)
+        if not match:
+            raise SystemExit(f"wrk said:\n{done.stdout}\n{done.stderr}")
+        requests, duration_us, p50_us, p99_us, status_errors, socket_errors = map(int, match.groups())
+        if socket_errors or (status_errors != 0) != expect_status_errors or (
+            expect_status_errors and status_errors != requests
+        ):
+            raise SystemExit(
+                f"{name}: {requests} requests, {status_errors} unexpected statuses, "
+                f"{socket_errors} socket errors (see the services' logs in {workdir})"
+            )
+        rps.append(requests / (duration_us / 1e6))
+        p50.append(p50_us / 1000)
+        p99.append(p99_us / 1000)
+    result = Result(name, statistics.median(rps), statistics.median(p50), statistics.median(p99), rps)
+    log(f"  {name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms")
+    return result
+
+
+def pgbench(name: str, url: str, limit: int, prefix: str, workdir: Path) -> Result:
+    """The list's SELECT, as sea-orm sends it (prepared), USERS users in turn."""
+    script = workdir / f"{name}.sql"
+    script.write_text(
+        f"\\set u random(0, {USERS - 1})\n"
+        'SELECT "tasks"."id", "tasks"."user_id", "tasks"."title", "tasks"."description", '
+        '"tasks"."completed", "tasks"."created_at", "tasks"."updated_at" FROM "tasks" '
+        f"WHERE \"tasks\".\"user_id\" = '{prefix}-' || :u ORDER BY \"tasks\".\"id\" ASC "
+        f"LIMIT {limit} OFFSET 0;\n"
+    )
+    rps, p50, p99 = [], [], []
+    for round_ in range(ROUNDS):
+        logdir = workdir / f"{name}-{round_}"
+        logdir.mkdir()
+        done = subprocess.run(
+            ["pgbench", "-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", str(THREADS), "-T", str(SECS),
+             "-f", str(script), "-l", "--log-prefix", str(logdir / "log"), url],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        match = re.search(r"tps = ([\d.]+)", done.stdout)
+        if not match:
+            raise SystemExit(f"pgbench said:\n{done.stdout}\n{done.stderr}")
+        latencies = sorted(
+            int(line.split()[2]) for log_file in logdir.iterdir() for line in log_file.read_text().splitlines()
+        )
+        rps.append(float(match.group(1)))
+        p50.append(latencies[len(latencies) // 2] / 1000)
+        p99.append(latencies[int(len(latencies) * 0.99)] / 1000)
+        shutil.rmtree(logdir)
+    result = Result(name, statistics.median(rps), statistics.median(p50), statistics.median(p99), rps)
+    log(f"  {name}: {result.rps:,.0f} tx/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms")
+    return result
+
+
+def bare_401(workdir: Path) -> Result:
+    with open(workdir / "bare-401.log", "wb") as logfile:
+        proc = subprocess.Popen(
+            [str(RELEASE / "examples" / "bare-401"), "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=logfile, text=True
+        )
+        try:
+            assert proc.stdout is not None
+            addr = proc.stdout.readline().strip()
+            return wrk("bare axum 401", f"http://{addr}", [("/api/x/tasks", "Bearer x")],
+                       expect_status_errors=True, workdir=workdir)
+        finally:
+            proc.terminate()
+            proc.wait()
+
+
+# ---------------------------------------------------------------- the run
+
+
+def build() -> None:
+    if os.environ.get("BENCH_SKIP_BUILD") or os.environ.get("BENCH_BIN_DIR"):
+        return
+    log("building release binaries…")
+    # Two runs: an example brings its crate's dev-dependencies (and their
+    # features), which must not change the binaries being measured.
+    for targets in (["-p", "edge", "-p", "tasks", "-p", "auth-verify", "--bin", "edge", "--bin", "tasks",
+                     "--bin", "auth-verify"], ["-p", "edge", "--example", "bare-401"]):
+        subprocess.run(["cargo", "build", "--release", "--locked", *targets], check=True, cwd=ROOT)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = ""
+    with contextlib.suppress(OSError):
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    return f"{os.cpu_count()} × {cpu}{mem}, Linux {platform.release()}"
+
+
+def loadavg() -> str:
+    with contextlib.suppress(OSError):
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    return "?"
+
+
+def main() -> int:
+    for tool in ("wrk", "pgbench", "psql"):
+        if not shutil.which(tool):
+            raise SystemExit(f"{tool} is missing: apt-get install wrk postgresql-client postgresql-contrib")
+    build()
+    OUT.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    name = f"bench_{int(time.time())}_{os.getpid()}"
+    url = db_url(name)
+    load_before = loadavg()
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    psql(ADMIN_URL, f'CREATE DATABASE "{name}"')
+    stack = Stack(workdir, url)
+    results: dict[str, Result] = {}
+
+    def add(result: Result) -> None:
+        results[result.name] = result
+
+    try:
+        tasks1 = stack.tasks("tasks-1")
+        edge = stack.edge([tasks1], {})  # ready once tasks has migrated
+        sets = seed(url)
+        s20 = sets["s20"]
+        bad = [(f"/api/{u}/tasks", "Bearer not.a-valid.token") for u, _ in s20]
+
+        def tokens(mint) -> dict[str, str]:
+            return {u: "Bearer " + mint(u) for u, _ in s20}
+
+        if wanted("floors"):
+            log("floors")
+            add(pgbench("pgbench SELECT (20 rows)", url, 100, "s20", workdir))
+            add(bare_401(workdir))
+        if wanted("hs256"):
+            log("HS256, in-process verification")
+            auth = tokens(lambda u: hs256(stack.secret, u))
+            add(wrk("list (HS256)", edge, [(f"/api/{u}/tasks", auth[u]) for u, _ in s20], workdir=workdir))
+            add(wrk("get (HS256)", edge, [(f"/api/{u}/tasks/{t}", auth[u]) for u, t in s20], workdir=workdir))
+            add(wrk("toggle (HS256)", edge, [(f"/api/{u}/tasks/{t}/complete", auth[u]) for u, t in s20],
+                    method="PATCH", workdir=workdir))
+            creators = [f"c-{i}" for i in range(USERS)]
+            add(wrk("create (HS256)", edge,
+                    [(f"/api/{u}/tasks", "Bearer " + hs256(stack.secret, u)) for u in creators],
+                    method="POST", body='{"title":"a task from the benchmark"}', workdir=workdir))
+            add(wrk("401 malformed (HS256)", edge, bad, expect_status_errors=True, workdir=workdir))
+        stack.sample()
+
+        if wanted("eddsa"):
+            log("EdDSA, in-process verification against a local JWKS")
+            keys = Ed25519Keys()
+            server, jwks_url = serve_jwks(keys.jwks)
+            try:
+                stack.stop("edge")
+                edge = stack.edge([tasks1], {"AUTH_JWT_MODE": "jwks", "AUTH_JWKS_URL": jwks_url})
+                auth = tokens(keys.token)
+                add(wrk("list (EdDSA)", edge, [(f"/api/{u}/tasks", auth[u]) for u, _ in s20], workdir=workdir))
+                add(wrk("401 malformed (EdDSA)", edge, bad, expect_status_errors=True, workdir=workdir))
+                stack.sample()
+            finally:
+                server.shutdown()
+
+        if wanted("remote"):
+            log("HS256, verified by auth-verify")
+            stack.stop("edge")
+            verify = stack.auth_verify({})
+            edge = stack.edge([tasks1], {"AUTH_VERIFY_URL": verify})
+            auth = tokens(lambda u: hs256(stack.secret, u))
+            add(wrk("list (remote)", edge, [(f"/api/{u}/tasks", auth[u]) for u, _ in s20], workdir=workdir))
+            add(wrk("401 malformed (remote)", edge, bad, expect_status_errors=True, workdir=workdir))
+            stack.sample()
+            stack.stop("auth-verify")
+
+        if wanted("quiet"):
+            log("HS256 with RUST_LOG=warn on the edge (no access log line per request)")
+            stack.stop("edge")
+            edge = stack.edge([tasks1], {"RUST_LOG": "warn"})
+            auth = tokens(lambda u: hs256(stack.secret, u))
+            add(wrk("list (HS256, RUST_LOG=warn)", edge, [(f"/api/{u}/tasks", auth[u]) for u, _ in s20],
+                    workdir=workdir))
+            add(wrk("401 malformed (HS256, RUST_LOG=warn)", edge, bad, expect_status_errors=True, workdir=workdir))
+            stack.sample()
+
+        if wanted("sizes"):
+            log("tasks per user (HS256, ?limit=1000)")
+            stack.stop("edge")
+            edge = stack.edge([tasks1], {})
+            for size in SIZES:
+                users = sets[f"s{size}"]
+                auth = {u: "Bearer " + hs256(stack.secret, u) for u, _ in users}
+                add(wrk(f"list {size} per user", edge, [(f"/api/{u}/tasks?limit=1000", auth[u]) for u, _ in users],
+                        workdir=workdir))
+                add(pgbench(f"pgbench SELECT ({size} rows)", url, 1000, f"s{size}", workdir))
+            stack.sample()
+
+        if wanted("replicas"):
+            log("tasks replicas (HS256 list, 20 per user)")
+            urls = [tasks1]
+            for replicas in (1, 2, 3):
+                while len(urls) < replicas:
+                    urls.append(stack.tasks(f"tasks-{len(urls) + 1}"))
+                stack.stop("edge")
+                edge = stack.edge(urls, {})
+                auth = tokens(lambda u: hs256(stack.secret, u))
+                add(wrk(f"list, {replicas} tasks replica(s)", edge,
+                        [(f"/api/{u}/tasks", auth[u]) for u, _ in s20], workdir=workdir))
+                stack.sample()
+    finally:
+        stack.stop_all()
+        with contextlib.suppress(subprocess.CalledProcessError):
+            psql(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    report = render(results, stack.peaks, started, load_before, loadavg())
+    (OUT / "latest.md").write_text(report)
+    (OUT / "latest.json").write_text(
+        json.dumps({k: vars(v) for k, v in results.items()} | {"peak_rss_kib": stack.peaks}, indent=2)
+    )
+    print(report)
+    log(f"written to {OUT / 'latest.md'}; logs in {workdir}")
+    return 0
+
+
+RATIOS = {
+    # figure: (floor, what the ratio means)
+    "list (HS256)": "pgbench SELECT (20 rows)",
+    "get (HS256)": "pgbench SELECT (20 rows)",
+    "list (EdDSA)": "list (HS256)",
+    "list (remote)": "list (HS256)",
+    "401 malformed (HS256)": "bare axum 401",
+    "401 malformed (EdDSA)": "bare axum 401",
+    "401 malformed (remote)": "bare axum 401",
+    "list (HS256, RUST_LOG=warn)": "pgbench SELECT (20 rows)",
+    "401 malformed (HS256, RUST_LOG=warn)": "bare axum 401",
+    "list 20 per user": "pgbench SELECT (20 rows)",
+    "list 200 per user": "pgbench SELECT (200 rows)",
+    "list 1000 per user": "pgbench SELECT (1000 rows)",
+    "list, 2 tasks replica(s)": "list, 1 tasks replica(s)",
+    "list, 3 tasks replica(s)": "list, 1 tasks replica(s)",
+}
+
+
+def render(results: dict[str, Result], peaks: dict[str, int], started: str, before: str, after: str) -> str:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    built = (f"binaries from {RELEASE}" if os.environ.get("BENCH_BIN_DIR")
+             else f"commit {commit.stdout.strip() or '?'}")
+    lines = [
+        f"Measured {started} on {machine()}; load average {before} before, {after} after; {built}.",
+        f"wrk {THREADS} thread × {CONNECTIONS} connections, {SECS} s × {ROUNDS} rounds (medians), "
+        f"{USERS} users per data set, a token per user; PostgreSQL on 127.0.0.1; release builds; RUST_LOG "
+        f"{os.environ.get('RUST_LOG', 'info')}.",
+        "",
+        "| figure | req/s | p50 ms | p99 ms | ratio | to |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, r in results.items():
+        floor = RATIOS.get(name)
+        ratio = f"{r.rps / results[floor].rps:.0%}" if floor in results else ""
+        lines.append(
+            f"| {name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {ratio} | {floor if ratio else ''} |"
+        )
+    lines.append("")
+    lines.append(
+        "Peak RSS (VmHWM): "
+        + ", ".join(f"{k} {v / 1024:.1f} MB" for k, v in sorted(peaks.items()))
+        + " (tasks: the largest replica)."
+    )
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -44,6 +44,7 @@ import platform
 import re
 import secrets
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -331,7 +332,7 @@ class Result:
     p50_ms: float
     p99_ms: float
     rounds: list[float] = field(default_factory=list)
-    note: str = ""
+    errors: int = 0  # unexpected statuses and socket errors, all rounds
 
 
 LUA = """
@@ -365,10 +366,11 @@ def wrk(name: str, base: str, entries: list[tuple[str, str]], method: str = "GET
             "body": "nil" if body is None else lua_string(body),
         }
     )
-    rps, p50, p99 = [], [], []
+    rps, p50, p99, errors = [], [], [], 0
     for _ in range(ROUNDS):
         done = subprocess.run(
-            ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECS}s", "-s", str(script), base],
+            ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECS}s", "--timeout", "10s",
+             "-s", str(script), base],
             check=True,
             capture_output=True,
             text=True,
@@ -377,18 +379,20 @@ def wrk(name: str, base: str, entries: list[tuple[str, str]], method: str = "GET
         if not match:
             raise SystemExit(f"wrk said:\n{done.stdout}\n{done.stderr}")
         requests, duration_us, p50_us, p99_us, status_errors, socket_errors = map(int, match.groups())
-        if socket_errors or (status_errors != 0) != expect_status_errors or (
-            expect_status_errors and status_errors != requests
-        ):
+        # wrk counts every status >= 400 as an error: in a 401 scenario, all.
+        unexpected = (requests - status_errors if expect_status_errors else status_errors) + socket_errors
+        errors += unexpected
+        if unexpected > requests / 100:
             raise SystemExit(
-                f"{name}: {requests} requests, {status_errors} unexpected statuses, "
-                f"{socket_errors} socket errors (see the services' logs in {workdir})"
+                f"{name}: {requests} requests, {unexpected} unexpected statuses or socket errors "
+                f"(see the services' logs in {workdir})"
             )
         rps.append(requests / (duration_us / 1e6))
         p50.append(p50_us / 1000)
         p99.append(p99_us / 1000)
-    result = Result(name, statistics.median(rps), statistics.median(p50), statistics.median(p99), rps)
-    log(f"  {name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms")
+    result = Result(name, statistics.median(rps), statistics.median(p50), statistics.median(p99), rps, errors)
+    log(f"  {name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms"
+        + (f", {errors} errors" if errors else ""))
     return result
 
 
@@ -477,7 +481,15 @@ def loadavg() -> str:
     return "?"
 
 
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT (even when the shell started us ignoring it) end
+    the run through its `finally`: services stopped, database dropped."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda number, _frame: sys.exit(128 + number))
+
+
 def main() -> int:
+    stop_on_signals()
     for tool in ("wrk", "pgbench", "psql"):
         if not shutil.which(tool):
             raise SystemExit(f"{tool} is missing: apt-get install wrk postgresql-client postgresql-contrib")
@@ -632,9 +644,14 @@ def render(results: dict[str, Result], peaks: dict[str, int], started: str, befo
     for name, r in results.items():
         floor = RATIOS.get(name)
         ratio = f"{r.rps / results[floor].rps:.0%}" if floor in results else ""
+        shown = name + (f" ({r.errors} errors¹)" if r.errors else "")
         lines.append(
-            f"| {name} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {ratio} | {floor if ratio else ''} |"
+            f"| {shown} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {ratio} | {floor if ratio else ''} |"
         )
+    if any(r.errors for r in results.values()):
+        lines.append("")
+        lines.append("¹ unexpected answers (e.g. a 504 after EDGE_UPSTREAM_TIMEOUT_MS) or socket errors; "
+                     "a run with more than 1 % of them stops.")
     lines.append("")
     lines.append(
         "Peak RSS (VmHWM): "

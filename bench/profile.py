@@ -173,6 +173,7 @@ def main() -> int:
         (load.OUT / "profile.md").write_text(report)
         print(report)
         return 0
+    load.stop_on_signals()
     if not shutil.which("valgrind"):
         raise SystemExit("valgrind is missing: apt-get install valgrind")
     load.build()

@@ -10,7 +10,10 @@ the edge on free ports, seeds users and tasks, and measures with wrk:
 - list and 401 verified remotely by auth-verify (AUTH_VERIFY_URL);
 - list and 401 with the edge at RUST_LOG=warn: what the per-request log costs;
 - the floors, in the same run: the list's SELECT through pgbench on the same
-  database, and a bare axum handler answering 401;
+  database, and a bare axum handler answering 401, each measured in turns
+  with the figures compared to it (a round of the floor right before each
+  round of the figure; the ratio is the median of the rounds' ratios), since
+  a shared machine's load drifts during a run;
 - scaling: 1, 2 and 3 tasks replicas; 20, 200 and 1000 tasks per user;
 - peak RSS (VmHWM) of the edge and each tasks process.
 
@@ -20,7 +23,7 @@ bench/results/. Settings (environment):
 
   BENCH_SECS=10 BENCH_ROUNDS=2 BENCH_CONNECTIONS=32 BENCH_THREADS=1
   BENCH_USERS=32              users per data set (tokens rotate per request)
-  BENCH_ONLY=                 comma list of groups: floors,hs256,eddsa,remote,quiet,sizes,replicas
+  BENCH_ONLY=                 comma list of groups: hs256,eddsa,remote,quiet,sizes,replicas
   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres   (admin URL)
   BENCH_SKIP_BUILD=1          use the release binaries already built
   BENCH_BIN_DIR=              take the binaries from there (a kept baseline)
@@ -57,6 +60,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 # BENCH_BIN_DIR: binaries built elsewhere (e.g. a baseline kept for a
@@ -333,6 +337,8 @@ class Result:
     p99_ms: float
     rounds: list[float] = field(default_factory=list)
     errors: int = 0  # unexpected statuses and socket errors, all rounds
+    ratio: float | None = None  # to `floor`, measured in turns with it
+    floor: str = ""
 
 
 LUA = """
@@ -355,8 +361,32 @@ def lua_string(text: str) -> str:
     return json.dumps(text)  # a JSON string is a valid Lua string literal for our ASCII
 
 
-def wrk(name: str, base: str, entries: list[tuple[str, str]], method: str = "GET",
-        body: str | None = None, expect_status_errors: bool = False, workdir: Path = Path(".")) -> Result:
+class Floor:
+    """A floor measured in turns with the figures compared to it: one round
+    of the floor right before each round of a figure, so that both see the
+    same machine (it is shared, and its load drifts), and the ratio is the
+    median of the rounds' ratios."""
+
+    def __init__(self, name: str, round_: "Callable[[int], tuple[float, float, float]]") -> None:
+        self.name = name
+        self.run_round = round_
+        self.rounds: list[tuple[float, float, float]] = []
+
+    def round(self) -> float:
+        measured = self.run_round(len(self.rounds))
+        self.rounds.append(measured)
+        return measured[0]
+
+    def result(self) -> Result:
+        rps, p50, p99 = (statistics.median(r[i] for r in self.rounds) for i in range(3))
+        return Result(self.name, rps, p50, p99, [r[0] for r in self.rounds])
+
+
+def lua_string(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a valid Lua string literal for our ASCII
+
+
+def wrk_script(name: str, entries: list[tuple[str, str]], method: str, body: str | None, workdir: Path) -> Path:
     script = workdir / f"{name}.lua"
     script.write_text(
         LUA
@@ -366,37 +396,56 @@ def wrk(name: str, base: str, entries: list[tuple[str, str]], method: str = "GET
             "body": "nil" if body is None else lua_string(body),
         }
     )
-    rps, p50, p99, errors = [], [], [], 0
-    for _ in range(ROUNDS):
-        done = subprocess.run(
-            ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECS}s", "--timeout", "10s",
-             "-s", str(script), base],
-            check=True,
-            capture_output=True,
-            text=True,
+    return script
+
+
+def wrk_round(name: str, base: str, script: Path, expect_status_errors: bool,
+              workdir: Path) -> tuple[float, float, float, int]:
+    """One wrk run: req/s, p50 and p99 in ms, and the unexpected answers."""
+    done = subprocess.run(
+        ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{SECS}s", "--timeout", "10s",
+         "-s", str(script), base],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", done.stdout)
+    if not match:
+        raise SystemExit(f"wrk said:\n{done.stdout}\n{done.stderr}")
+    requests, duration_us, p50_us, p99_us, status_errors, socket_errors = map(int, match.groups())
+    # wrk counts every status >= 400 as an error: in a 401 scenario, all.
+    unexpected = (requests - status_errors if expect_status_errors else status_errors) + socket_errors
+    if unexpected > requests / 100:
+        raise SystemExit(
+            f"{name}: {requests} requests, {unexpected} unexpected statuses or socket errors "
+            f"(see the services' logs in {workdir})"
         )
-        match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)", done.stdout)
-        if not match:
-            raise SystemExit(f"wrk said:\n{done.stdout}\n{done.stderr}")
-        requests, duration_us, p50_us, p99_us, status_errors, socket_errors = map(int, match.groups())
-        # wrk counts every status >= 400 as an error: in a 401 scenario, all.
-        unexpected = (requests - status_errors if expect_status_errors else status_errors) + socket_errors
-        errors += unexpected
-        if unexpected > requests / 100:
-            raise SystemExit(
-                f"{name}: {requests} requests, {unexpected} unexpected statuses or socket errors "
-                f"(see the services' logs in {workdir})"
-            )
-        rps.append(requests / (duration_us / 1e6))
-        p50.append(p50_us / 1000)
-        p99.append(p99_us / 1000)
-    result = Result(name, statistics.median(rps), statistics.median(p50), statistics.median(p99), rps, errors)
+    return requests / (duration_us / 1e6), p50_us / 1000, p99_us / 1000, unexpected
+
+
+def wrk(name: str, base: str, entries: list[tuple[str, str]], method: str = "GET",
+        body: str | None = None, expect_status_errors: bool = False, workdir: Path = Path("."),
+        floor: Floor | None = None) -> Result:
+    script = wrk_script(name, entries, method, body, workdir)
+    rps, p50, p99, ratios, errors = [], [], [], [], 0
+    for _ in range(ROUNDS):
+        floor_rps = floor.round() if floor else 0.0
+        r, p, q, e = wrk_round(name, base, script, expect_status_errors, workdir)
+        rps.append(r)
+        p50.append(p)
+        p99.append(q)
+        errors += e
+        if floor:
+            ratios.append(r / floor_rps)
+    result = Result(name, statistics.median(rps), statistics.median(p50), statistics.median(p99), rps, errors,
+                    statistics.median(ratios) if floor else None, floor.name if floor else "")
     log(f"  {name}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms"
+        + (f", {result.ratio:.0%} of {result.floor}" if floor else "")
         + (f", {errors} errors" if errors else ""))
     return result
 
 
-def pgbench(name: str, url: str, limit: int, prefix: str, workdir: Path) -> Result:
+def pgbench_floor(name: str, url: str, limit: int, prefix: str, workdir: Path) -> Floor:
     """The list's SELECT, as sea-orm sends it (prepared), USERS users in turn."""
     script = workdir / f"{name}.sql"
     script.write_text(
@@ -406,9 +455,9 @@ def pgbench(name: str, url: str, limit: int, prefix: str, workdir: Path) -> Resu
         f"WHERE \"tasks\".\"user_id\" = '{prefix}-' || :u ORDER BY \"tasks\".\"id\" ASC "
         f"LIMIT {limit} OFFSET 0;\n"
     )
-    rps, p50, p99 = [], [], []
-    for round_ in range(ROUNDS):
-        logdir = workdir / f"{name}-{round_}"
+
+    def round_(number: int) -> tuple[float, float, float]:
+        logdir = workdir / f"{name}-{number}"
         logdir.mkdir()
         done = subprocess.run(
             ["pgbench", "-n", "-M", "prepared", "-c", str(CONNECTIONS), "-j", str(THREADS), "-T", str(SECS),
@@ -423,28 +472,27 @@ def pgbench(name: str, url: str, limit: int, prefix: str, workdir: Path) -> Resu
         latencies = sorted(
             int(line.split()[2]) for log_file in logdir.iterdir() for line in log_file.read_text().splitlines()
         )
-        rps.append(float(match.group(1)))
-        p50.append(latencies[len(latencies) // 2] / 1000)
-        p99.append(latencies[int(len(latencies) * 0.99)] / 1000)
         shutil.rmtree(logdir)
-    result = Result(name, statistics.median(rps), statistics.median(p50), statistics.median(p99), rps)
-    log(f"  {name}: {result.rps:,.0f} tx/s, p50 {result.p50_ms:.2f} ms, p99 {result.p99_ms:.2f} ms")
-    return result
+        return float(match.group(1)), latencies[len(latencies) // 2] / 1000, latencies[int(len(latencies) * 0.99)] / 1000
+
+    return Floor(name, round_)
 
 
-def bare_401(workdir: Path) -> Result:
-    with open(workdir / "bare-401.log", "wb") as logfile:
-        proc = subprocess.Popen(
-            [str(RELEASE / "examples" / "bare-401"), "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=logfile, text=True
-        )
-        try:
-            assert proc.stdout is not None
-            addr = proc.stdout.readline().strip()
-            return wrk("bare axum 401", f"http://{addr}", [("/api/x/tasks", "Bearer x")],
-                       expect_status_errors=True, workdir=workdir)
-        finally:
-            proc.terminate()
-            proc.wait()
+def bare_401_floor(workdir: Path, procs: list[subprocess.Popen]) -> Floor:
+    """A bare axum handler answering 401, started once and kept running."""
+    logfile = open(workdir / "bare-401.log", "wb")
+    proc = subprocess.Popen(
+        [str(RELEASE / "examples" / "bare-401"), "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=logfile, text=True
+    )
+    procs.append(proc)
+    assert proc.stdout is not None
+    base = f"http://{proc.stdout.readline().strip()}"
+    script = wrk_script("bare axum 401", [("/api/x/tasks", "Bearer x")], "GET", None, workdir)
+
+    def round_(_number: int) -> tuple[float, float, float]:
+        return wrk_round("bare axum 401", base, script, True, workdir)[:3]
+
+    return Floor("bare axum 401", round_)
 
 
 # ---------------------------------------------------------------- the run
@@ -503,6 +551,8 @@ def main() -> int:
     psql(ADMIN_URL, f'CREATE DATABASE "{name}"')
     stack = Stack(workdir, url)
     results: dict[str, Result] = {}
+    floors: list[Floor] = []
+    floor_procs: list[subprocess.Popen] = []
 
     def add(result: Result) -> None:
         results[result.name] = result
@@ -517,14 +567,16 @@ def main() -> int:
         def tokens(mint) -> dict[str, str]:
             return {u: "Bearer " + mint(u) for u, _ in s20}
 
-        if wanted("floors"):
-            log("floors")
-            add(pgbench("pgbench SELECT (20 rows)", url, 100, "s20", workdir))
-            add(bare_401(workdir))
+        # Each floor runs one round right before each round of a figure
+        # compared to it (their rows: the median of all those rounds).
+        select20 = pgbench_floor("pgbench SELECT (20 rows)", url, 100, "s20", workdir)
+        bare = bare_401_floor(workdir, floor_procs)
+        floors += [select20, bare]
         if wanted("hs256"):
             log("HS256, in-process verification")
             auth = tokens(lambda u: hs256(stack.secret, u))
-            add(wrk("list (HS256)", edge, [(f"/api/{u}/tasks", auth[u]) for u, _ in s20], workdir=workdir))
+            add(wrk("list (HS256)", edge, [(f"/api/{u}/tasks", auth[u]) for u, _ in s20], workdir=workdir,
+                    floor=select20))
             add(wrk("get (HS256)", edge, [(f"/api/{u}/tasks/{t}", auth[u]) for u, t in s20], workdir=workdir))
             add(wrk("toggle (HS256)", edge, [(f"/api/{u}/tasks/{t}/complete", auth[u]) for u, t in s20],
                     method="PATCH", workdir=workdir))
@@ -532,7 +584,7 @@ def main() -> int:
             add(wrk("create (HS256)", edge,
                     [(f"/api/{u}/tasks", "Bearer " + hs256(stack.secret, u)) for u in creators],
                     method="POST", body='{"title":"a task from the benchmark"}', workdir=workdir))
-            add(wrk("401 malformed (HS256)", edge, bad, expect_status_errors=True, workdir=workdir))
+            add(wrk("401 malformed (HS256)", edge, bad, expect_status_errors=True, workdir=workdir, floor=bare))
         stack.sample()
 
         if wanted("eddsa"):
@@ -544,7 +596,7 @@ def main() -> int:
                 edge = stack.edge([tasks1], {"AUTH_JWT_MODE": "jwks", "AUTH_JWKS_URL": jwks_url})
                 auth = tokens(keys.token)
                 add(wrk("list (EdDSA)", edge, [(f"/api/{u}/tasks", auth[u]) for u, _ in s20], workdir=workdir))
-                add(wrk("401 malformed (EdDSA)", edge, bad, expect_status_errors=True, workdir=workdir))
+                add(wrk("401 malformed (EdDSA)", edge, bad, expect_status_errors=True, workdir=workdir, floor=bare))
                 stack.sample()
             finally:
                 server.shutdown()
@@ -556,7 +608,7 @@ def main() -> int:
             edge = stack.edge([tasks1], {"AUTH_VERIFY_URL": verify})
             auth = tokens(lambda u: hs256(stack.secret, u))
             add(wrk("list (remote)", edge, [(f"/api/{u}/tasks", auth[u]) for u, _ in s20], workdir=workdir))
-            add(wrk("401 malformed (remote)", edge, bad, expect_status_errors=True, workdir=workdir))
+            add(wrk("401 malformed (remote)", edge, bad, expect_status_errors=True, workdir=workdir, floor=bare))
             stack.sample()
             stack.stop("auth-verify")
 
@@ -566,8 +618,9 @@ def main() -> int:
             edge = stack.edge([tasks1], {"RUST_LOG": "warn"})
             auth = tokens(lambda u: hs256(stack.secret, u))
             add(wrk("list (HS256, RUST_LOG=warn)", edge, [(f"/api/{u}/tasks", auth[u]) for u, _ in s20],
-                    workdir=workdir))
-            add(wrk("401 malformed (HS256, RUST_LOG=warn)", edge, bad, expect_status_errors=True, workdir=workdir))
+                    workdir=workdir, floor=select20))
+            add(wrk("401 malformed (HS256, RUST_LOG=warn)", edge, bad, expect_status_errors=True, workdir=workdir,
+                    floor=bare))
             stack.sample()
 
         if wanted("sizes"):
@@ -577,9 +630,13 @@ def main() -> int:
             for size in SIZES:
                 users = sets[f"s{size}"]
                 auth = {u: "Bearer " + hs256(stack.secret, u) for u, _ in users}
+                if size == 20:
+                    select = select20  # LIMIT 100 or 1000: the same 20 rows, the same plan
+                else:
+                    select = pgbench_floor(f"pgbench SELECT ({size} rows)", url, 1000, f"s{size}", workdir)
+                    floors.append(select)
                 add(wrk(f"list {size} per user", edge, [(f"/api/{u}/tasks?limit=1000", auth[u]) for u, _ in users],
-                        workdir=workdir))
-                add(pgbench(f"pgbench SELECT ({size} rows)", url, 1000, f"s{size}", workdir))
+                        workdir=workdir, floor=select))
             stack.sample()
 
         if wanted("replicas"):
@@ -595,10 +652,14 @@ def main() -> int:
                         [(f"/api/{u}/tasks", auth[u]) for u, _ in s20], workdir=workdir))
                 stack.sample()
     finally:
+        for proc in floor_procs:
+            proc.terminate()
+            proc.wait()
         stack.stop_all()
         with contextlib.suppress(subprocess.CalledProcessError):
             psql(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+    results |= {floor.name: floor.result() for floor in floors if floor.rounds}
     report = render(results, stack.peaks, started, load_before, loadavg())
     (OUT / "latest.md").write_text(report)
     (OUT / "latest.json").write_text(
@@ -610,19 +671,9 @@ def main() -> int:
 
 
 RATIOS = {
-    # figure: (floor, what the ratio means)
-    "list (HS256)": "pgbench SELECT (20 rows)",
-    "get (HS256)": "pgbench SELECT (20 rows)",
+    # figures compared to another figure of the same run (not in turns)
     "list (EdDSA)": "list (HS256)",
     "list (remote)": "list (HS256)",
-    "401 malformed (HS256)": "bare axum 401",
-    "401 malformed (EdDSA)": "bare axum 401",
-    "401 malformed (remote)": "bare axum 401",
-    "list (HS256, RUST_LOG=warn)": "pgbench SELECT (20 rows)",
-    "401 malformed (HS256, RUST_LOG=warn)": "bare axum 401",
-    "list 20 per user": "pgbench SELECT (20 rows)",
-    "list 200 per user": "pgbench SELECT (200 rows)",
-    "list 1000 per user": "pgbench SELECT (1000 rows)",
     "list, 2 tasks replica(s)": "list, 1 tasks replica(s)",
     "list, 3 tasks replica(s)": "list, 1 tasks replica(s)",
 }
@@ -642,8 +693,11 @@ def render(results: dict[str, Result], peaks: dict[str, int], started: str, befo
         "|---|---:|---:|---:|---:|---|",
     ]
     for name, r in results.items():
-        floor = RATIOS.get(name)
-        ratio = f"{r.rps / results[floor].rps:.0%}" if floor in results else ""
+        floor = r.floor or RATIOS.get(name)
+        if r.ratio is not None:
+            ratio = f"{r.ratio:.0%}"
+        else:
+            ratio = f"{r.rps / results[floor].rps:.0%}" if floor in results else ""
         shown = name + (f" ({r.errors} errors¹)" if r.errors else "")
         lines.append(
             f"| {shown} | {r.rps:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} | {ratio} | {floor if ratio else ''} |"

@@ -166,6 +166,28 @@ def reannotate(outdir: Path) -> dict:
     return results
 
 
+def profile_bare(workdir: Path, outdir: Path) -> int:
+    """Instructions per request of the `bare-401` floor."""
+    with open(workdir / "bare-401.log", "wb") as logfile:
+        popen = subprocess.Popen(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outdir}/bare-401.%p",
+             str(load.RELEASE / "examples" / "bare-401"), "127.0.0.1:0"],
+            stdout=subprocess.PIPE, stderr=logfile, text=True,
+        )
+        proc = load.Proc("bare-401", popen)
+        try:
+            assert popen.stdout is not None
+            base = "http://" + popen.stdout.readline().strip()
+            send(base, "/api/x/tasks", "Bearer x", WARMUP)
+            subprocess.run(["callgrind_control", "-z", str(popen.pid)], check=True, capture_output=True)
+            send(base, "/api/x/tasks", "Bearer x", REQUESTS)
+            total, _ = annotate(dump(proc, "reject", outdir))
+        finally:
+            proc.stop()
+    load.log(f"  bare axum 401: {total // REQUESTS:,} Ir/request")
+    return total // REQUESTS
+
+
 def main() -> int:
     if sys.argv[1:2] == ["--annotate"]:
         load.OUT.mkdir(parents=True, exist_ok=True)
@@ -216,7 +238,8 @@ def main() -> int:
     finally:
         stack.stop_all()
         load.psql(load.ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    report = render(results)
+    bare = profile_bare(workdir, outdir)
+    report = render(results) + f"\nThe floor, a bare axum handler answering 401 (`bare-401`): {bare:,} per request.\n"
     (load.OUT / "profile.md").write_text(report)
     print(report)
     load.log(f"written to {load.OUT / 'profile.md'}; callgrind files in {outdir}")

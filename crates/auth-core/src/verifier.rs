@@ -124,7 +124,7 @@ mod tests {
     const URL: &str = "http://localhost:3000";
 
     fn verifier() -> TokenVerifier {
-        TokenVerifier::new(KeySource::hs256(SECRET), Rules::new(URL, URL, 10, 900))
+        TokenVerifier::new(KeySource::hs256(SECRET), Rules::new(URL, &[URL], 10, 900))
     }
 
     fn now() -> u64 {

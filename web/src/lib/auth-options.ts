@@ -9,14 +9,14 @@ import { SignJWT, type JWTPayload } from "jose";
 import { DISABLED_AUTH_PATHS } from "./auth/endpoints";
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, passwordPolicy } from "./auth/password-policy";
 import { signInThrottle } from "./auth/sign-in-throttle";
+import { sessionRevocations } from "./auth/revocations";
 import { signUpPrivacy } from "./auth/sign-up-privacy";
 import { userFields } from "./auth/user-fields";
 import { ConfigError } from "./config-error";
 
 export type JwtMode = "hs256" | "jwks" | "both";
 
-/** Token lifetime, also the `exp - iat` the backend sees. */
-export const TOKEN_LIFETIME_SECONDS = 15 * 60;
+export { TOKEN_LIFETIME_SECONDS } from "./auth/token-lifetime";
 export const MIN_SECRET_BYTES = 32;
 
 export interface AuthSettings {
@@ -146,12 +146,15 @@ export function normalizeBaseURL(value: string): string {
 
 /**
  * The jwt plugin's `definePayload`: the token's own claims, beyond the `sub`,
- * `iat`, `exp`, `iss` and `aud` the plugin adds. None: the edge needs only
- * `sub`, and the name and e-mail stay out (a long name once made a token the
- * edge refused as too large). A claim is added here from the argument the
- * plugin passes, `{ user, session }` (e.g. `({ session }) => ({ sid: session.id })`).
+ * `iat`, `exp`, `iss` and `aud` the plugin adds. Only `sid`, the session's
+ * id (never its token, which is a bearer secret), so the backend can refuse
+ * tokens of a session that has ended (src/lib/auth/revocations.ts). The name
+ * and e-mail stay out (a long name once made a token the edge refused as too
+ * large).
  */
-export const tokenPayload = (): Record<string, unknown> => ({});
+export const tokenPayload = ({ session }: { session: { id: string } }): Record<string, unknown> => ({
+  sid: session.id,
+});
 
 /**
  * HS256 signer for the jwt plugin's documented `jwt.sign` hook. The plugin has
@@ -231,6 +234,7 @@ export function createAuthOptions(settings: AuthSettings) {
       passwordPolicy(),
       signUpPrivacy(),
       signInThrottle({ secret }),
+      sessionRevocations(),
     ],
   } satisfies BetterAuthOptions;
 }

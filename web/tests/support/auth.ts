@@ -21,6 +21,7 @@ export function memoryDb() {
     jwks: [],
     rateLimit: [],
     signInThrottle: [],
+    revokedSession: [],
   });
 }
 

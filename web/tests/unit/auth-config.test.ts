@@ -31,8 +31,8 @@ describe("HS256 mode (default)", () => {
     expect(payload.sub).toBe(userId);
     expect(payload.exp! - payload.iat!).toBe(15 * 60);
     expect(Math.abs(payload.iat! - Date.now() / 1000)).toBeLessThan(10);
-    // Only what the edge needs: no id, name or e-mail (a long name made tokens the edge refused).
-    expect(Object.keys(payload).sort()).toEqual(["aud", "exp", "iat", "iss", "sub"]);
+    // Only what the edge needs: no name or e-mail (a long name made tokens the edge refused); sid = the session id.
+    expect(Object.keys(payload).sort()).toEqual(["aud", "exp", "iat", "iss", "sid", "sub"]);
   });
 
   it("does not verify with another secret", async () => {
@@ -76,7 +76,7 @@ describe("JWKS mode", () => {
     });
     expect(payload.sub).toBe(userId);
     expect(payload.exp! - payload.iat!).toBe(15 * 60);
-    expect(Object.keys(payload).sort()).toEqual(["aud", "exp", "iat", "iss", "sub"]);
+    expect(Object.keys(payload).sort()).toEqual(["aud", "exp", "iat", "iss", "sid", "sub"]);
   });
 });
 

@@ -9,6 +9,7 @@ export const ENABLED_AUTH_ROUTES = {
   "/sign-up/email": "POST", // the sign-up form
   "/sign-in/email": "POST", // the sign-in form
   "/sign-out": "POST", // the Todo page's Sign out button
+  "/revoke-sessions": "POST", // "Sign out everywhere": ends every session of the user
   "/get-session": "GET", // the session as JSON (Better Auth's client; the tests)
   "/token": "GET", // the JWT for the edge (jwtClient)
   "/jwks": "GET", // public keys for the edge in AUTH_JWT_MODE=jwks (404 otherwise)
@@ -45,7 +46,6 @@ export const DISABLED_AUTH_PATHS = [
   "/reset-password/:token",
   "/revoke-other-sessions",
   "/revoke-session",
-  "/revoke-sessions",
   "/send-verification-email",
   "/sign-in/social",
   "/unlink-account",

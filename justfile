@@ -40,6 +40,10 @@ dev-env:
         } > .data/dev.env
         echo "wrote .data/dev.env" >&2
     fi
+    # Ended sessions: web serves them to the edge (files from before lack it).
+    if ! grep -q '^AUTH_REVOCATION_SECRET=' .data/dev.env; then
+        echo "AUTH_REVOCATION_SECRET=$(just secret)" >> .data/dev.env
+    fi
 
 # Print a token for USER_ID, signed like the web app's, for curl against `just dev`.
 dev-token user_id: dev-env
@@ -146,6 +150,7 @@ k8s-dev-secret:
         --dry-run=client --output yaml --from-env-file=<(
             echo "BETTER_AUTH_SECRET=$(just secret)"
             echo "INTERNAL_AUTH_SECRET=$(just secret)"
+            echo "AUTH_REVOCATION_SECRET=$(just secret)"
             echo "POSTGRES_PASSWORD=$password"
             echo "DATABASE_URL=postgres://todo:$password@postgres:5432/todo"
         )

@@ -13,4 +13,6 @@ pub struct Claims {
     pub name: Option<String>,
     /// The token's `exp`, in seconds since the Unix epoch.
     pub expires_at: i64,
+    /// The token's `sid`: the Better Auth session it was issued for.
+    pub session_id: Option<String>,
 }

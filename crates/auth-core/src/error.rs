@@ -76,6 +76,10 @@ pub enum TokenError {
     },
     #[error("token subject is invalid: {0}")]
     InvalidSubject(&'static str),
+    #[error("the session was ended (signed out or revoked)")]
+    SessionEnded,
+    #[error("the list of ended sessions is not loaded, try again shortly")]
+    RevocationsUnavailable,
 }
 
 fn quoted(values: &[String], separator: &str) -> String {
@@ -110,11 +114,12 @@ fn wrong_mode(alg: &str, mode: &str) -> String {
 }
 
 impl TokenError {
-    /// True when the token was not judged at all because our own keys are
-    /// missing: the caller should answer "unavailable, retry", not
-    /// "unauthenticated", so clients keep a token that may well be good.
+    /// True when the token was not judged at all because our own keys (or
+    /// the list of ended sessions) are missing: the caller should answer
+    /// "unavailable, retry", not "unauthenticated", so clients keep a token
+    /// that may well be good.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::KeysUnavailable)
+        matches!(self, Self::KeysUnavailable | Self::RevocationsUnavailable)
     }
 }
 
@@ -136,6 +141,13 @@ pub enum SettingsError {
         min: u64,
         max: u64,
     },
+    #[error("{name} is {value}: set it to a whole number from {min} to {max} (milliseconds)")]
+    OutOfRangeMillis {
+        name: &'static str,
+        value: u64,
+        min: u64,
+        max: u64,
+    },
     #[error(
         "BETTER_AUTH_URL is empty: set it to the web app's base URL, e.g. http://localhost:3000"
     )]
@@ -150,6 +162,16 @@ pub enum SettingsError {
     JwksIntervalZero,
     #[error("could not set up the HTTP client for the JWKS: {0}")]
     HttpClient(String),
-    #[error("JWKS mode needs a Tokio runtime: build the verifier inside one")]
+    #[error(
+        "JWKS mode and the revocation feed need a Tokio runtime: build the verifier inside one"
+    )]
     NoRuntime,
+    #[error(
+        "the revocation feed URL {0:?} is not usable ({1}): set BETTER_AUTH_URL, or AUTH_REVOCATION_URL, to an http(s) URL"
+    )]
+    InvalidRevocationUrl(String, String),
+    #[error(
+        "AUTH_REQUIRE_SID is on but AUTH_REVOCATION_SECRET is not set: requiring a session id is only useful when ended sessions are checked"
+    )]
+    SidWithoutRevocations,
 }

@@ -14,7 +14,9 @@
 //! and the JWKS key source, which fetches keys over HTTPS (reqwest, rustls).
 //! With it too: [`bearer`] and [`problem`], what the edge and auth-verify's
 //! ext_authz share about requests: which token a request carries, and the
-//! answer (status, challenge, problem+json body) when it is refused.
+//! answer (status, challenge, problem+json body) when it is refused. And
+//! [`RevokedSessions`]: the ended Better Auth sessions, polled from the web
+//! app, whose tokens (their `sid` claim) are refused.
 
 #[cfg(feature = "verifier")]
 pub mod bearer;
@@ -31,6 +33,8 @@ pub mod jwt;
 mod keys;
 #[cfg(feature = "verifier")]
 pub mod problem;
+#[cfg(feature = "verifier")]
+mod revocation;
 mod secret;
 #[cfg(feature = "verifier")]
 mod settings;
@@ -53,6 +57,8 @@ pub use jwks::{JWKS_FETCH_TIMEOUT, Jwks, JwksOptions};
 pub use keys::KeySource;
 #[cfg(feature = "verifier")]
 pub use problem::{Problem, ProblemBody, Refusal};
+#[cfg(feature = "verifier")]
+pub use revocation::{RevocationOptions, RevokedSessions};
 pub use secret::MIN_SECRET_BYTES;
 #[cfg(feature = "verifier")]
 pub use settings::{AuthConfig, AuthSettings, JwtMode};

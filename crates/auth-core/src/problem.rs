@@ -103,13 +103,18 @@ pub enum Refusal {
     /// The token could not be judged: the signing keys are not loaded yet.
     #[error("signing keys are not loaded yet, try again shortly")]
     KeysUnavailable,
+    /// The token could not be judged: the list of ended sessions is not
+    /// loaded, or not current.
+    #[error("the list of ended sessions is not loaded, try again shortly")]
+    SessionsUnavailable,
 }
 
 impl From<TokenError> for Refusal {
     fn from(error: TokenError) -> Self {
-        match error.is_retryable() {
-            true => Self::KeysUnavailable,
-            false => Self::InvalidToken(error.to_string()),
+        match error {
+            TokenError::KeysUnavailable => Self::KeysUnavailable,
+            TokenError::RevocationsUnavailable => Self::SessionsUnavailable,
+            error => Self::InvalidToken(error.to_string()),
         }
     }
 }
@@ -138,7 +143,7 @@ impl Refusal {
             Self::MissingToken | Self::InvalidToken(_) => 401,
             Self::InvalidRequest(_) => 400,
             Self::Forbidden | Self::ForbiddenEmailSubject => 403,
-            Self::KeysUnavailable => 503,
+            Self::KeysUnavailable | Self::SessionsUnavailable => 503,
         }
     }
 
@@ -148,7 +153,10 @@ impl Refusal {
             Self::MissingToken => return Some(format!(r#"Bearer realm="{REALM}""#)),
             Self::InvalidToken(reason) => ("invalid_token", reason.as_str()),
             Self::InvalidRequest(reason) => ("invalid_request", *reason),
-            Self::Forbidden | Self::ForbiddenEmailSubject | Self::KeysUnavailable => return None,
+            Self::Forbidden
+            | Self::ForbiddenEmailSubject
+            | Self::KeysUnavailable
+            | Self::SessionsUnavailable => return None,
         };
         Some(format!(
             r#"Bearer realm="{REALM}", error="{error}", error_description="{}""#,
@@ -229,6 +237,7 @@ mod tests {
         for (refusal, status, title) in [
             (Refusal::Forbidden, 403, "Forbidden"),
             (Refusal::KeysUnavailable, 503, "Service Unavailable"),
+            (Refusal::SessionsUnavailable, 503, "Service Unavailable"),
         ] {
             let problem = refusal.problem();
             assert_eq!(problem.status, status);
@@ -265,6 +274,14 @@ mod tests {
         assert_eq!(
             Refusal::from(TokenError::KeysUnavailable),
             Refusal::KeysUnavailable
+        );
+        assert_eq!(
+            Refusal::from(TokenError::RevocationsUnavailable),
+            Refusal::SessionsUnavailable
+        );
+        assert_eq!(
+            Refusal::from(TokenError::SessionEnded),
+            Refusal::InvalidToken("the session was ended (signed out or revoked)".to_owned())
         );
     }
 }

@@ -12,7 +12,9 @@ use serde::Deserialize;
 use crate::jwt::Rules;
 use crate::jwt::sent::COOKIE_CACHE_AUDIENCE;
 use crate::secret::checked_secret;
-use crate::{Jwks, JwksOptions, KeySource, SettingsError, TokenVerifier};
+use crate::{
+    Jwks, JwksOptions, KeySource, RevocationOptions, RevokedSessions, SettingsError, TokenVerifier,
+};
 
 /// `AUTH_LEEWAY_SECS`: at most a minute of clock skew.
 const LEEWAY_SECS: RangeInclusive<u64> = 0..=60;
@@ -22,6 +24,12 @@ const MAX_LIFETIME_SECS: RangeInclusive<u64> = 1..=86_400;
 const JWKS_REFRESH_SECS: RangeInclusive<u64> = 1..=86_400;
 /// `AUTH_JWKS_REFETCH_COOLDOWN_SECS`: up to an hour.
 const JWKS_COOLDOWN_SECS: RangeInclusive<u64> = 1..=3_600;
+/// `AUTH_REVOCATION_POLL_MS`: from 50 ms to a minute.
+const REVOCATION_POLL_MS: RangeInclusive<u64> = 50..=60_000;
+/// `AUTH_REVOCATION_RESYNC_SECS`: at least once an hour.
+const REVOCATION_RESYNC_SECS: RangeInclusive<u64> = 1..=3_600;
+/// `AUTH_REVOCATION_MAX_STALE_SECS`: up to an hour.
+const REVOCATION_STALE_SECS: RangeInclusive<u64> = 1..=3_600;
 
 /// How tokens are verified (`AUTH_JWT_MODE`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -66,6 +74,20 @@ pub struct AuthSettings {
     pub auth_leeway_secs: u64,
     /// `AUTH_MAX_TOKEN_LIFETIME_SECS`: the longest `exp - now` accepted.
     pub auth_max_token_lifetime_secs: u64,
+    /// `AUTH_REVOCATION_SECRET`: shared with the web app's revocation feed;
+    /// when set, tokens of ended sessions (their `sid`) are refused.
+    pub auth_revocation_secret: Option<SecretString>,
+    /// `AUTH_REVOCATION_URL`: overrides `${BETTER_AUTH_URL}/api/internal/revocations`.
+    pub auth_revocation_url: Option<String>,
+    /// `AUTH_REVOCATION_POLL_MS`: the time between two polls of the feed.
+    pub auth_revocation_poll_ms: u64,
+    /// `AUTH_REVOCATION_RESYNC_SECS`: how often the whole list is fetched.
+    pub auth_revocation_resync_secs: u64,
+    /// `AUTH_REVOCATION_MAX_STALE_SECS`: after this long without a successful
+    /// poll, tokens with `sid` get 503 and the service is not ready.
+    pub auth_revocation_max_stale_secs: u64,
+    /// `AUTH_REQUIRE_SID`: refuse tokens without a `sid` claim.
+    pub auth_require_sid: bool,
 }
 
 impl Default for AuthSettings {
@@ -81,6 +103,12 @@ impl Default for AuthSettings {
             auth_jwks_refetch_cooldown_secs: 30,
             auth_leeway_secs: 10,
             auth_max_token_lifetime_secs: 900,
+            auth_revocation_secret: None,
+            auth_revocation_url: None,
+            auth_revocation_poll_ms: 1_000,
+            auth_revocation_resync_secs: 60,
+            auth_revocation_max_stale_secs: 30,
+            auth_require_sid: false,
         }
     }
 }
@@ -95,6 +123,8 @@ pub struct AuthConfig {
     keys: Keys,
     leeway_secs: u64,
     max_lifetime_secs: u64,
+    revocations: Option<RevocationOptions>,
+    require_sid: bool,
 }
 
 /// The checked key settings of each mode.
@@ -189,6 +219,63 @@ impl AuthSettings {
         ))
     }
 
+    /// `AUTH_REVOCATION_URL` when set, else
+    /// `${BETTER_AUTH_URL}/api/internal/revocations`.
+    pub fn revocation_url(&self) -> String {
+        match self.auth_revocation_url.as_deref().map(str::trim) {
+            Some(url) if !url.is_empty() => url.to_owned(),
+            _ => format!(
+                "{}/api/internal/revocations",
+                self.better_auth_url.trim().trim_end_matches('/')
+            ),
+        }
+    }
+
+    /// The checked feed options, or `None` when `AUTH_REVOCATION_SECRET` is unset.
+    fn checked_revocations(&self) -> Result<Option<RevocationOptions>, SettingsError> {
+        let Some(secret) = &self.auth_revocation_secret else {
+            if self.auth_require_sid {
+                return Err(SettingsError::SidWithoutRevocations);
+            }
+            return Ok(None);
+        };
+        let secret = checked_secret("AUTH_REVOCATION_SECRET", Some(secret))?.clone();
+        let url = self.revocation_url();
+        let parsed = reqwest::Url::parse(&url)
+            .map_err(|error| SettingsError::InvalidRevocationUrl(url.clone(), error.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+            return Err(SettingsError::InvalidRevocationUrl(
+                url,
+                "it must be an http:// or https:// URL".to_owned(),
+            ));
+        }
+        let poll = self.auth_revocation_poll_ms;
+        if !REVOCATION_POLL_MS.contains(&poll) {
+            return Err(SettingsError::OutOfRangeMillis {
+                name: "AUTH_REVOCATION_POLL_MS",
+                value: poll,
+                min: *REVOCATION_POLL_MS.start(),
+                max: *REVOCATION_POLL_MS.end(),
+            });
+        }
+        let resync = in_range(
+            "AUTH_REVOCATION_RESYNC_SECS",
+            self.auth_revocation_resync_secs,
+            REVOCATION_RESYNC_SECS,
+        )?;
+        let stale = in_range(
+            "AUTH_REVOCATION_MAX_STALE_SECS",
+            self.auth_revocation_max_stale_secs,
+            REVOCATION_STALE_SECS,
+        )?;
+        Ok(Some(RevocationOptions {
+            poll_interval: Duration::from_millis(poll),
+            resync_interval: Duration::from_secs(resync),
+            max_stale: Duration::from_secs(stale),
+            ..RevocationOptions::new(url, secret)
+        }))
+    }
+
     /// How the JWKS is fetched, from these settings.
     pub fn jwks_options(&self) -> JwksOptions {
         JwksOptions {
@@ -227,6 +314,8 @@ impl AuthSettings {
             keys,
             leeway_secs,
             max_lifetime_secs,
+            revocations: self.checked_revocations()?,
+            require_sid: self.auth_require_sid,
         })
     }
 
@@ -269,8 +358,9 @@ impl AuthConfig {
     }
 
     /// The verifier. In `jwks` and `both` modes this starts fetching the
-    /// JWKS in the background (it needs a Tokio runtime); the verifier is
-    /// not ready ([`TokenVerifier::readiness`]) until keys are loaded.
+    /// JWKS in the background, and with `AUTH_REVOCATION_SECRET` polling the
+    /// ended sessions (either needs a Tokio runtime); the verifier is not
+    /// ready ([`TokenVerifier::readiness`]) until both are loaded.
     pub fn verifier(&self) -> Result<TokenVerifier, SettingsError> {
         let keys = match &self.keys {
             Keys::Hs256(secret) => KeySource::hs256(secret.expose_secret().as_bytes()),
@@ -287,7 +377,16 @@ impl AuthConfig {
             self.leeway_secs,
             self.max_lifetime_secs,
         );
-        Ok(TokenVerifier::new(keys, rules))
+        let revoked = match &self.revocations {
+            Some(options) => Some(RevokedSessions::start(options.clone())?),
+            None => None,
+        };
+        Ok(TokenVerifier::new(keys, rules).with_revocations(revoked, self.require_sid))
+    }
+
+    /// Whether ended sessions are checked (`AUTH_REVOCATION_SECRET` is set).
+    pub fn checks_revocations(&self) -> bool {
+        self.revocations.is_some()
     }
 }
 
@@ -385,6 +484,28 @@ mod tests {
         let mut issuer = AuthSettings::jwks("http://localhost:3000");
         issuer.auth_jwt_issuer = Some("http://a\n".to_owned());
         assert!(refusal(&issuer).starts_with("AUTH_JWT_ISSUER "));
+    }
+
+    #[test]
+    fn revocations_need_a_long_secret_and_sid_required_needs_revocations() {
+        let mut settings = AuthSettings::jwks("http://localhost:3000");
+        assert!(!settings.validate().expect("off").checks_revocations());
+        settings.auth_require_sid = true;
+        assert!(refusal(&settings).starts_with("AUTH_REQUIRE_SID is on"));
+        settings.auth_revocation_secret = Some(SecretString::from("short".to_owned()));
+        assert!(refusal(&settings).starts_with("AUTH_REVOCATION_SECRET is only 5 bytes"));
+        settings.auth_revocation_secret = Some(SecretString::from("r".repeat(32)));
+        let config = settings.validate().expect("on");
+        assert!(config.checks_revocations());
+        assert_eq!(
+            settings.revocation_url(),
+            "http://localhost:3000/api/internal/revocations"
+        );
+        settings.auth_revocation_poll_ms = 10;
+        assert!(refusal(&settings).starts_with("AUTH_REVOCATION_POLL_MS is 10: "));
+        settings.auth_revocation_poll_ms = 1_000;
+        settings.auth_revocation_url = Some("ftp://x/".to_owned());
+        assert!(refusal(&settings).contains("AUTH_REVOCATION_URL"));
     }
 
     #[test]

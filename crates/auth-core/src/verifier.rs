@@ -7,21 +7,31 @@ use tokio::sync::watch;
 
 use crate::cache::{TimeLimits, VerifiedCache, token_hash};
 use crate::jwt::{self, Rules};
-use crate::{Claims, KeySource, TokenError};
+use crate::{Claims, KeySource, RevokedSessions, TokenError};
 
 /// How many verified tokens a [`TokenVerifier`] remembers (a few hundred
 /// bytes each).
 pub const TOKEN_CACHE_ENTRIES: usize = 4096;
 
 /// Checks a bearer token against the configured keys and every rule in
-/// [`crate::jwt`]. Cheap to clone; clones share one cache of verified
+/// [`crate::jwt`], then (with [`TokenVerifier::with_revocations`]) that its
+/// session has not ended. Cheap to clone; clones share one cache of verified
 /// tokens ([`crate::cache`]), so a token's signature is checked once, its
-/// time rules on every use.
+/// time rules and its session on every use.
 #[derive(Clone)]
 pub struct TokenVerifier {
     keys: KeySource,
     rules: Arc<Rules>,
     cache: Arc<VerifiedCache<Claims>>,
+    sessions: Sessions,
+}
+
+/// What is checked about a token's `sid`.
+#[derive(Clone, Default)]
+struct Sessions {
+    revoked: Option<RevokedSessions>,
+    /// `AUTH_REQUIRE_SID`: a token without `sid` is refused.
+    required: bool,
 }
 
 impl TokenVerifier {
@@ -30,7 +40,23 @@ impl TokenVerifier {
             keys,
             rules: Arc::new(rules),
             cache: Arc::new(VerifiedCache::new(TOKEN_CACHE_ENTRIES)),
+            sessions: Sessions::default(),
         }
+    }
+
+    /// Also refuses tokens whose `sid` is in `revoked` and, when
+    /// `require_sid`, tokens without one.
+    pub fn with_revocations(mut self, revoked: Option<RevokedSessions>, require_sid: bool) -> Self {
+        self.sessions = Sessions {
+            revoked,
+            required: require_sid,
+        };
+        self
+    }
+
+    /// The ended sessions checked, if any.
+    pub fn revocations(&self) -> Option<&RevokedSessions> {
+        self.sessions.revoked.as_ref()
     }
 
     /// The verified claims, or the rule the token broke.
@@ -49,15 +75,32 @@ impl TokenVerifier {
         // carries the old generation and is never used.
         let generation = self.keys.generation();
         let hash = token_hash(token);
-        if let Some(hit) = self.cache.get(&hash, generation, now) {
-            return hit;
-        }
-        let (claims, limits) = self.verify_uncached(token).await?;
-        if let Some(limits) = limits {
-            self.cache
-                .insert(hash, claims.clone(), limits, generation, now);
-        }
+        let claims = match self.cache.get(&hash, generation, now) {
+            Some(hit) => hit?,
+            None => {
+                let (claims, limits) = self.verify_uncached(token).await?;
+                if let Some(limits) = limits {
+                    self.cache
+                        .insert(hash, claims.clone(), limits, generation, now);
+                }
+                claims
+            }
+        };
+        // Signature and claims first (from the cache or not): the revocation
+        // check only ever sees tokens we issued, so it tells nothing about
+        // forged ones; and it runs on every use, so a cached token whose
+        // session ends is refused from then on.
+        self.check_session(&claims)?;
         Ok(claims)
+    }
+
+    /// The token's `sid` against the ended sessions, and `AUTH_REQUIRE_SID`.
+    fn check_session(&self, claims: &Claims) -> Result<(), TokenError> {
+        match (&claims.session_id, &self.sessions.revoked) {
+            (Some(sid), Some(revoked)) => revoked.check(sid),
+            (None, _) if self.sessions.required => Err(TokenError::MissingClaim("sid")),
+            _ => Ok(()),
+        }
     }
 
     async fn verify_uncached(
@@ -85,25 +128,35 @@ impl TokenVerifier {
     /// `Ok` when tokens can be verified: always in HS256 mode; in `jwks` and
     /// `both` modes once a key set with a usable key is loaded. The error
     /// says what is missing (last fetch error, unsupported keys).
+    /// With revocations, also once the ended sessions are loaded and current.
     pub fn readiness(&self) -> Result<(), String> {
-        self.keys.jwks().map_or(Ok(()), |jwks| jwks.readiness())
+        self.keys.jwks().map_or(Ok(()), |jwks| jwks.readiness())?;
+        self.revocations()
+            .map_or(Ok(()), RevokedSessions::readiness)
     }
 
     /// What an operator should know even while ready: published keys that
     /// are not used, a failing JWKS refresh. Empty in HS256 mode.
     pub fn warnings(&self) -> Vec<String> {
-        self.keys
+        let mut warnings = self
+            .keys
             .jwks()
             .map(|jwks| jwks.warnings())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        warnings.extend(self.revocations().and_then(RevokedSessions::warning));
+        warnings
     }
 
     /// Readiness as it changes (`true` when ready). In HS256 mode it is
     /// `true` and never changes.
+    /// With revocations too, `true` when both are ready.
     pub fn watch_ready(&self) -> watch::Receiver<bool> {
-        match self.keys.jwks() {
-            Some(jwks) => jwks.watch_ready(),
-            None => watch::channel(true).1,
+        let keys = self.keys.jwks().map(|jwks| jwks.watch_ready());
+        let sessions = self.revocations().map(RevokedSessions::watch_ready);
+        match (keys, sessions) {
+            (Some(keys), Some(sessions)) => both(keys, sessions),
+            (Some(one), None) | (None, Some(one)) => one,
+            (None, None) => watch::channel(true).1,
         }
     }
 
@@ -111,6 +164,25 @@ impl TokenVerifier {
     pub fn keys(&self) -> &KeySource {
         &self.keys
     }
+}
+
+/// A watch that is `true` while both are, kept in step by a task that ends
+/// when either source or every receiver is gone. Needs a Tokio runtime
+/// (both sources have one: they are polled by tasks of their own).
+fn both(mut a: watch::Receiver<bool>, mut b: watch::Receiver<bool>) -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(*a.borrow_and_update() && *b.borrow_and_update());
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = a.changed() => if changed.is_err() { return },
+                changed = b.changed() => if changed.is_err() { return },
+                () = tx.closed() => return,
+            }
+            let ready = *a.borrow_and_update() && *b.borrow_and_update();
+            tx.send_if_modified(|was| std::mem::replace(was, ready) != ready);
+        }
+    });
+    rx
 }
 
 #[cfg(test)]

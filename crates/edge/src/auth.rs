@@ -73,6 +73,8 @@ async fn verify_remotely(
         email: reply.email,
         name: reply.name,
         expires_at: reply.expires_at,
+        // auth-verify has checked it (ended sessions included).
+        session_id: None,
     })
 }
 

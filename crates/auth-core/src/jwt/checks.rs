@@ -76,13 +76,27 @@ pub fn check(claims: &Map<String, Value>, rules: &Rules, now: u64) -> Result<Cla
     }
     let expires_at = i64::try_from(exp).map_err(|_| TokenError::LifetimeTooLong)?;
     let user_id = subject(claims.get("sub"))?;
+    let session_id = session(claims.get("sid"))?;
     let text = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_owned);
     Ok(Claims {
         user_id,
         email: text("email"),
         name: text("name"),
         expires_at,
+        session_id,
     })
+}
+
+/// The `sid` claim (Better Auth's session id), when present: a non-empty
+/// string of at most 255 bytes.
+fn session(sid: Option<&Value>) -> Result<Option<String>, TokenError> {
+    match sid {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(sid)) if !sid.is_empty() && sid.len() <= super::MAX_SUBJECT_BYTES => {
+            Ok(Some(sid.clone()))
+        }
+        Some(_) => Err(TokenError::InvalidClaim("sid")),
+    }
 }
 
 /// The `sub` claim as a [`UserId`]: the one place a token's subject is parsed.

@@ -1,5 +1,6 @@
 //! Test support (feature `test-support`), shared by every crate's tests:
-//! fixed test keys and a JWKS server that counts its fetches, the one
+//! fixed test keys, a JWKS server that counts its fetches, a revocation
+//! feed, the one
 //! helper that starts a service on port 0 with a stop handle, waits on
 //! observable events instead of sleeps, and `TEST_LOG=1` logs.
 
@@ -8,6 +9,7 @@
 mod jwks_server;
 mod keys;
 mod log;
+mod revocation_feed;
 mod server;
 mod wait;
 
@@ -17,5 +19,6 @@ pub use keys::{
     small_order_ed25519_jwk, unsigned_token,
 };
 pub use log::{init_test_log, test_log_layer};
+pub use revocation_feed::RevocationFeedServer;
 pub use server::{Shutdown, TestServer, unused_addr};
 pub use wait::{PATIENCE, eventually};

@@ -219,6 +219,7 @@ async fn valid_token_is_accepted_with_its_claims() {
             email: Some("ada@example.com".to_owned()),
             name: Some("Ada Lovelace".to_owned()),
             expires_at: i64::try_from(claims["exp"].as_u64().expect("exp")).expect("fits"),
+            session_id: None,
         }
     );
 }

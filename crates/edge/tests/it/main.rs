@@ -11,6 +11,7 @@ mod hardening;
 mod jwks;
 mod openapi;
 mod operations;
+mod revocation;
 mod router;
 mod scaling;
 mod trace;

@@ -1,6 +1,6 @@
 "use client";
 
-/** The Todo page: who is signed in, sign-out, the add form, the filters and the list. */
+/** The Todo page: who is signed in, sign-out (here or everywhere), the add form, the filters and the list. */
 import { useEffect, useMemo, useState } from "react";
 import { TodoApi, TokenCache } from "@/lib/api-client";
 import { authClient, betterAuthTokenSource } from "@/lib/auth-client";
@@ -45,10 +45,16 @@ export default function TodoApp({ apiUrl, user }: { apiUrl: string; user: User }
     return () => window.removeEventListener("pageshow", onPageShow);
   }, [tokens]);
 
-  async function onSignOut() {
+  /**
+   * Ends this session, or with `everywhere` every session of the user (other
+   * browsers and devices too). The backend refuses their tokens within
+   * seconds (src/lib/auth/revocations.ts).
+   */
+  async function onSignOut(everywhere = false) {
     setSigningOut(true);
     tokens.invalidate();
     try {
+      if (everywhere) await authClient.revokeSessions();
       await authClient.signOut();
     } finally {
       announceSignOut();
@@ -67,9 +73,14 @@ export default function TodoApp({ apiUrl, user }: { apiUrl: string; user: User }
             Signed in as <strong>{user.name}</strong> ({user.email})
           </p>
         </div>
-        <button type="button" onClick={onSignOut} disabled={signingOut}>
-          {signingOut ? "Signing out…" : "Sign out"}
-        </button>
+        <div className="actions">
+          <button type="button" onClick={() => onSignOut()} disabled={signingOut}>
+            {signingOut ? "Signing out…" : "Sign out"}
+          </button>
+          <button type="button" onClick={() => onSignOut(true)} disabled={signingOut}>
+            Sign out everywhere
+          </button>
+        </div>
       </header>
 
       <NewTaskForm onCreate={list.create} />

@@ -10,6 +10,8 @@ import { toNodeHandler } from "better-auth/node";
 import { memoryAdapter } from "better-auth/adapters/memory";
 import { getMigrations } from "better-auth/db/migration";
 import { createAuthOptions, type JwksSettings, type JwtMode } from "@/lib/auth-options";
+import { FEED_PATH, serveRevocationFeed } from "@/lib/auth/revocation-feed";
+import type { RevocationAdapter } from "@/lib/auth/revocations";
 import { openSqlite } from "@/lib/database";
 
 export function memoryDb() {
@@ -51,12 +53,32 @@ export interface HttpServed {
   close(): Promise<void>;
 }
 
-/** Serves a Better Auth instance's endpoints over real HTTP on 127.0.0.1:`port`. */
-export async function serveAuth(auth: AnyAuth, port: number): Promise<HttpServed> {
+/**
+ * Serves a Better Auth instance's endpoints over real HTTP on
+ * 127.0.0.1:`port`; with `revocationSecret`, the app's revocation feed too
+ * (`/api/internal/revocations`, as the Next route serves it).
+ */
+export async function serveAuth(
+  auth: AnyAuth,
+  port: number,
+  { revocationSecret }: { revocationSecret?: string } = {},
+): Promise<HttpServed> {
   const handler = toNodeHandler(auth);
+  const db = async () => (await auth.$context).adapter as unknown as RevocationAdapter;
   let fetches = 0;
   const server = createServer((req, res) => {
     if (req.url?.startsWith("/api/auth/jwks")) fetches++;
+    if (req.url?.startsWith(FEED_PATH)) {
+      const request = new Request(`http://127.0.0.1:${port}${req.url}`, {
+        method: req.method,
+        headers: req.headers as Record<string, string>,
+      });
+      void serveRevocationFeed(request, db, revocationSecret).then(async (answer) => {
+        res.writeHead(answer.status, Object.fromEntries(answer.headers));
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      });
+      return;
+    }
     void handler(req, res);
   });
   await new Promise<void>((ok) => server.listen(port, "127.0.0.1", ok));

@@ -272,6 +272,10 @@ export async function startBackend(
     AUTH_JWKS_URL: undefined,
     AUTH_JWKS_REFRESH_SECS: undefined,
     AUTH_JWKS_REFETCH_COOLDOWN_SECS: undefined,
+    AUTH_REVOCATION_SECRET: undefined,
+    AUTH_REVOCATION_URL: undefined,
+    AUTH_REVOCATION_POLL_MS: undefined,
+    AUTH_REQUIRE_SID: undefined,
     OTEL_EXPORTER_OTLP_ENDPOINT: undefined,
   };
 

@@ -67,6 +67,7 @@ export function webEnv(
     AUTH_JWKS_ROTATION_SECS: undefined,
     AUTH_JWKS_GRACE_SECS: undefined,
     AUTH_TRUSTED_PROXIES: undefined,
+    AUTH_REVOCATION_SECRET: undefined,
     DATABASE_URL: undefined,
     AUTH_SQLITE_PATH: sqlitePath,
     NEXT_PUBLIC_API_URL: "http://127.0.0.1:9",

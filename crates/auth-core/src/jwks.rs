@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use crate::http_fetch;
 use crate::jwk::{KeySet, Lookup};
 use crate::jwt::{PinnedKey, TokenHeader};
 use crate::{SettingsError, TokenError};
@@ -123,13 +124,7 @@ impl Jwks {
         options.check()?;
         let runtime =
             tokio::runtime::Handle::try_current().map_err(|_| SettingsError::NoRuntime)?;
-        let client = reqwest::Client::builder()
-            .timeout(options.fetch_timeout)
-            .connect_timeout(options.fetch_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("todo-auth-core/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| SettingsError::HttpClient(error.to_string()))?;
+        let client = http_fetch::client(options.fetch_timeout)?;
         let inner = Arc::new(Inner {
             options,
             client,
@@ -332,46 +327,15 @@ impl Inner {
 
     /// One bounded GET of the JWKS.
     async fn fetch(&self) -> Result<Vec<u8>, String> {
-        let max = self.options.max_response_bytes;
-        let too_large = || format!("the response is larger than {} KiB", max / 1024);
-        let mut response = self
+        let timeout = self.options.fetch_timeout;
+        let response = self
             .client
             .get(&self.options.url)
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|error| self.describe(error))?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(format!("it answered HTTP {}", status.as_u16()));
-        }
-        if response
-            .content_length()
-            .is_some_and(|len| len > max as u64)
-        {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.describe(e))? {
-            if body.len() + chunk.len() > max {
-                return Err(too_large());
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(body)
-    }
-
-    fn describe(&self, error: reqwest::Error) -> String {
-        if error.is_timeout() {
-            format!(
-                "no complete answer within {} ms",
-                self.options.fetch_timeout.as_millis()
-            )
-        } else if error.is_connect() {
-            "could not connect".to_owned()
-        } else {
-            error.without_url().to_string()
-        }
+            .map_err(|error| http_fetch::describe(error, timeout))?;
+        http_fetch::body(response, self.options.max_response_bytes, timeout).await
     }
 }
 

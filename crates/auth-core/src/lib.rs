@@ -23,6 +23,8 @@ pub mod bearer;
 pub mod cache;
 mod claims;
 mod error;
+#[cfg(feature = "verifier")]
+mod http_fetch;
 mod internal;
 #[cfg(feature = "verifier")]
 mod jwk;

@@ -23,6 +23,7 @@
 mod feed;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -81,6 +82,10 @@ struct Inner {
     options: RevocationOptions,
     /// Session id → the Unix time after which it may be forgotten.
     revoked: RwLock<HashMap<String, i64>>,
+    /// When the last successful poll ended, in ms since `started` plus one
+    /// (0: never): read on every request, so an atomic, not the mutex.
+    synced_at: AtomicU64,
+    started: Instant,
     status: Mutex<Status>,
     ready: watch::Sender<bool>,
 }
@@ -101,6 +106,8 @@ impl RevokedSessions {
             feed: Feed::new(&options)?,
             options,
             revoked: RwLock::new(HashMap::new()),
+            synced_at: AtomicU64::new(0),
+            started: Instant::now(),
             status: Mutex::new(Status::default()),
             ready: watch::Sender::new(false),
         });
@@ -117,6 +124,8 @@ impl RevokedSessions {
             feed: Feed::unused(),
             options,
             revoked: RwLock::new(ids.into_iter().map(|id| (id, i64::MAX)).collect()),
+            synced_at: AtomicU64::new(1),
+            started: Instant::now(),
             status: Mutex::new(Status {
                 last_success: Some(Instant::now()),
                 ..Status::default()
@@ -209,9 +218,17 @@ impl Inner {
 
     /// Synced, and not longer ago than `max_stale`.
     fn current(&self) -> bool {
-        self.status()
-            .last_success
-            .is_some_and(|at| at.elapsed() <= self.options.max_stale)
+        match self.synced_at.load(Ordering::Acquire) {
+            0 => false,
+            at => {
+                let age = self
+                    .started
+                    .elapsed()
+                    .as_millis()
+                    .saturating_sub(u128::from(at - 1));
+                age <= self.options.max_stale.as_millis()
+            }
+        }
     }
 
     /// One poll: from `cursor`, or the whole set when `None`. Returns the
@@ -239,6 +256,8 @@ impl Inner {
                 }
                 status.last_success = Some(Instant::now());
                 status.last_error = None;
+                let now = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+                self.synced_at.store(now + 1, Ordering::Release);
                 Some(answer.cursor)
             }
             Err(error) => {

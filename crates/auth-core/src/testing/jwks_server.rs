@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
-use super::{Shutdown, TestServer, jwks_document, unused_addr};
+use super::{Shutdown, TestServer, jwks_document, read_head, unused_addr};
 
 struct Reply {
     status: u16,
@@ -137,14 +137,9 @@ async fn accept(
         let reply = Arc::clone(&reply);
         let fetches = Arc::clone(&fetches);
         tokio::spawn(async move {
-            let mut request = Vec::new();
-            let mut buffer = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
-                match stream.read(&mut buffer).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => request.extend_from_slice(&buffer[..n]),
-                }
-            }
+            let Some(_request) = read_head(&mut stream).await else {
+                return;
+            };
             fetches.fetch_add(1, Ordering::SeqCst);
             let delay = reply.lock().expect("reply").delay;
             tokio::time::sleep(delay).await;

@@ -20,5 +20,5 @@ pub use keys::{
 };
 pub use log::{init_test_log, test_log_layer};
 pub use revocation_feed::RevocationFeedServer;
-pub use server::{Shutdown, TestServer, unused_addr};
+pub use server::{Shutdown, TestServer, read_head, unused_addr};
 pub use wait::{PATIENCE, eventually};

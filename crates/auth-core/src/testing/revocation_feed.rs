@@ -7,11 +7,11 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::{Shutdown, TestServer};
+use super::{Shutdown, TestServer, read_head};
 
 #[derive(Default)]
 struct State {
@@ -138,15 +138,9 @@ async fn accept(
         };
         let (state, polls, secret) = (Arc::clone(&state), polls.clone(), secret.clone());
         tokio::spawn(async move {
-            let mut request = Vec::new();
-            let mut buffer = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
-                match stream.read(&mut buffer).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => request.extend_from_slice(&buffer[..n]),
-                }
-            }
-            let request = String::from_utf8_lossy(&request).into_owned();
+            let Some(request) = read_head(&mut stream).await else {
+                return;
+            };
             let target = request.split(' ').nth(1).unwrap_or("/").to_owned();
             let authorized = request
                 .lines()

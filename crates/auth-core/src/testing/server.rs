@@ -109,3 +109,18 @@ pub fn unused_addr() -> SocketAddr {
         .local_addr()
         .expect("a bound listener has an address")
 }
+
+/// A request's head (up to the blank line, at most 16 KiB), as text; `None`
+/// when the client went away first. For the tiny HTTP test servers.
+pub async fn read_head(stream: &mut tokio::net::TcpStream) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut request = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 16 * 1024 {
+        match stream.read(&mut buffer).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => request.extend_from_slice(&buffer[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&request).into_owned())
+}

@@ -471,7 +471,7 @@ describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
     await task(otherTab, "Buy milk").waitFor();
     await loaded;
 
-    await pageA.getByRole("button", { name: "Sign out" }).click();
+    await pageA.getByRole("button", { name: "Sign out", exact: true }).click();
     await pageA.waitForURL(/\/sign-in/);
     await pageA.getByText("You have been signed out.").waitFor();
     expect(await pageA.getByTestId("task").count()).toBe(0);

@@ -14,12 +14,17 @@ dev: dev-env
     set -euo pipefail
     set -a; source .data/dev.env; set +a
     cargo build -p tasks -p edge
+    # Admin listeners (metrics, detailed readiness), on this machine only;
+    # set them in .data/dev.env to move them, or empty to turn them off.
+    export EDGE_ADMIN_LISTEN_ADDR="${EDGE_ADMIN_LISTEN_ADDR-127.0.0.1:9180}"
+    export TASKS_ADMIN_LISTEN_ADDR="${TASKS_ADMIN_LISTEN_ADDR-127.0.0.1:9152}"
     trap 'kill 0' EXIT INT TERM
     ./target/debug/tasks &
     ./target/debug/edge &
     [ -d web/node_modules ] || npm --prefix web ci --no-audit --no-fund
     npm --prefix web run dev &
     echo "web: http://localhost:3000  edge: http://localhost:8080  API docs: http://localhost:8080/docs/  (Ctrl-C stops all)"
+    echo "metrics: http://${EDGE_ADMIN_LISTEN_ADDR:-off}/metrics (edge)  http://${TASKS_ADMIN_LISTEN_ADDR:-off}/metrics (tasks); details behind /readyz: same hosts, /readyz"
     wait
 
 # Create .data/dev.env with generated dev secrets (kept between runs).
@@ -93,6 +98,13 @@ compose-check:
     command -v check-jsonschema >/dev/null || pip install --quiet check-jsonschema
     check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
     python3 .ci/compose_check.py
+    just metrics-check
+
+# Check the `metrics` profile's Prometheus config (promtool) and Grafana
+# dashboard (structure, every query parsed by promtool, every metric one the
+# services record): .ci/metrics_check.py. promtool is Debian's `prometheus`.
+metrics-check:
+    python3 .ci/metrics_check.py
 
 # Render both Kubernetes overlays (deploy/kubernetes) and check them offline:
 # every object against the Kubernetes 1.30 and 1.37 schemas (kubernetes-validate,
@@ -171,12 +183,17 @@ contract:
     tests/contract/run.sh 200
 
 # Rust unit, gRPC and black-box tests (SQLite and PostgreSQL variants).
-test-rust:
+test-rust: test-deps
     cargo nextest run --workspace --no-fail-fast
 
 # The Rust tests without the PostgreSQL variants (no database server needed).
-test-sqlite:
+test-sqlite: test-deps
     cargo nextest run --workspace --no-fail-fast -E 'not (binary(it) & test(/postgres/))'
+
+# What the Rust tests need besides cargo: the Prometheus project's Python
+# parser, which the metrics tests parse /metrics with.
+test-deps:
+    @python3 -c 'import prometheus_client' 2>/dev/null || pip install --quiet 'prometheus-client==0.26.0'
 
 # The edge's black-box scenarios against a running edge: TEST_EDGE_URL etc. (README, Tests).
 test-external:

@@ -121,6 +121,39 @@ impl TokenError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::KeysUnavailable | Self::RevocationsUnavailable)
     }
+
+    /// The rule broken, as a short fixed name: the `reason` label of the
+    /// verification metrics (never anything from the token itself).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::TooLarge => "too_large",
+            Self::Malformed(_) => "malformed",
+            Self::ForbiddenHeader(_) => "forbidden_header",
+            Self::AlgorithmNone => "alg_none",
+            Self::AlgorithmNotAllowed(_) => "alg_not_allowed",
+            Self::AlgorithmMismatch => "alg_mismatch",
+            Self::WrongMode { .. } => "wrong_mode",
+            Self::SessionToken { .. } => "session_token",
+            Self::CookieCache => "cookie_cache",
+            Self::Encrypted => "encrypted",
+            Self::UnknownKey => "unknown_kid",
+            Self::AmbiguousKey => "ambiguous_kid",
+            Self::UnsupportedKey(_) => "unsupported_key",
+            Self::KeysUnavailable => "keys_unavailable",
+            Self::BadSignature => "bad_signature",
+            Self::Expired => "expired",
+            Self::ExpirationNotADuration => "exp_before_iat",
+            Self::NotYetValid => "not_yet_valid",
+            Self::LifetimeTooLong => "lifetime_too_long",
+            Self::MissingClaim(_) => "missing_claim",
+            Self::InvalidClaim(_) => "invalid_claim",
+            Self::WrongIssuer { .. } => "wrong_issuer",
+            Self::WrongAudience { .. } => "wrong_audience",
+            Self::InvalidSubject(_) => "invalid_subject",
+            Self::SessionEnded => "session_ended",
+            Self::RevocationsUnavailable => "revocations_unavailable",
+        }
+    }
 }
 
 /// A setting that keeps a service from starting; the text says what to set.

@@ -136,6 +136,7 @@ impl Jwks {
             fetches: AtomicU64::new(0),
             ready: watch::Sender::new(false),
         });
+        crate::metrics::jwks_started();
         runtime.spawn(keep_fresh(Arc::downgrade(&inner)));
         Ok(Self { inner })
     }
@@ -204,6 +205,30 @@ impl Jwks {
             ));
         }
         warnings
+    }
+
+    /// The state behind readiness, for the admin listener (never the public
+    /// port): URL, usable key ids, unused keys, the last fetch error, the
+    /// age of the set and the number of fetches.
+    pub fn details(&self) -> serde_json::Value {
+        let inner = &self.inner;
+        let set = inner.snapshot();
+        let status = inner.status();
+        serde_json::json!({
+            "url": inner.options.url,
+            "keys": set.as_ref().map(|set| set.summary()).unwrap_or_default(),
+            "unused_keys": set.iter().flat_map(|set| set.unsupported()).map(|k| k.describe()).collect::<Vec<_>>(),
+            "last_fetch_error": status.last_error,
+            "seconds_since_last_success": status.last_success.map(|at| at.elapsed().as_secs()),
+            "fetches": self.fetch_count(),
+        })
+    }
+
+    /// Sets the key set's age gauge ([`crate::metrics::JWKS_SINCE_SUCCESS`]).
+    pub fn sample_metrics(&self) {
+        if let Some(at) = self.inner.status().last_success {
+            crate::metrics::jwks_age(at.elapsed());
+        }
     }
 
     /// Readiness as it changes: `true` once a usable set is loaded.
@@ -284,8 +309,12 @@ impl Inner {
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch().await.and_then(|body| KeySet::parse(&body));
         match result {
-            Ok(set) => self.store(set),
+            Ok(set) => {
+                crate::metrics::jwks_fetch(Some(set.usable()));
+                self.store(set);
+            }
             Err(error) => {
+                crate::metrics::jwks_fetch(None);
                 let had_keys = self.snapshot().is_some();
                 tracing::warn!(
                     url = %self.options.url,

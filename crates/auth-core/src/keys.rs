@@ -62,6 +62,16 @@ impl KeySource {
         self.jwks().map_or(0, Jwks::key_set_generation)
     }
 
+    /// `AUTH_JWT_MODE` as configured: `hs256`, `jwks` or `both` (the
+    /// `mode` label of the verification metrics).
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Self::Secret(_) => "hs256",
+            Self::Jwks(_) => "jwks",
+            Self::Both { .. } => "both",
+        }
+    }
+
     /// The JWKS, in `jwks` and `both` modes.
     pub fn jwks(&self) -> Option<&Jwks> {
         match self {

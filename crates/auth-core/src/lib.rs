@@ -34,6 +34,8 @@ pub mod jwt;
 #[cfg(feature = "verifier")]
 mod keys;
 #[cfg(feature = "verifier")]
+pub mod metrics;
+#[cfg(feature = "verifier")]
 pub mod problem;
 #[cfg(feature = "verifier")]
 mod revocation;

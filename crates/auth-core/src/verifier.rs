@@ -2,6 +2,7 @@
 //! auth-verify use.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::watch;
 
@@ -36,6 +37,7 @@ struct Sessions {
 
 impl TokenVerifier {
     pub fn new(keys: KeySource, rules: Rules) -> Self {
+        crate::metrics::describe();
         Self {
             keys,
             rules: Arc::new(rules),
@@ -59,10 +61,16 @@ impl TokenVerifier {
         self.sessions.revoked.as_ref()
     }
 
-    /// The verified claims, or the rule the token broke.
+    /// The verified claims, or the rule the token broke. Counted in
+    /// [`crate::metrics::VERIFICATIONS`].
     pub async fn verify(&self, token: &str) -> Result<Claims, TokenError> {
-        self.verify_at(token, jsonwebtoken::get_current_timestamp())
-            .await
+        let started = Instant::now();
+        let verified = self
+            .verify_at(token, jsonwebtoken::get_current_timestamp())
+            .await;
+        let outcome = verified.as_ref().map(|_| ());
+        crate::metrics::verification(self.keys.mode(), outcome, started.elapsed());
+        verified
     }
 
     /// [`Self::verify`] with the cache's clock at `now` (the full check
@@ -145,6 +153,23 @@ impl TokenVerifier {
             .unwrap_or_default();
         warnings.extend(self.revocations().and_then(RevokedSessions::warning));
         warnings
+    }
+
+    /// Everything behind [`Self::readiness`], for the admin listener: the
+    /// mode and, with a JWKS, its URL, key ids, last error and age.
+    pub fn details(&self) -> serde_json::Value {
+        let mut details = serde_json::json!({ "mode": self.keys.mode() });
+        if let Some(jwks) = self.keys.jwks() {
+            details["jwks"] = jwks.details();
+        }
+        details
+    }
+
+    /// Sets the gauges sampled at scrape time (the key set's age).
+    pub fn sample_metrics(&self) {
+        if let Some(jwks) = self.keys.jwks() {
+            jwks.sample_metrics();
+        }
     }
 
     /// Readiness as it changes (`true` when ready). In HS256 mode it is

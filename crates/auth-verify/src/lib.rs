@@ -4,6 +4,7 @@
 //! ([`ext_authz`]), for services behind Envoy. All the rules live in
 //! auth-core; this only serves them.
 
+mod admin;
 pub mod ext_authz;
 mod user_path;
 
@@ -14,6 +15,7 @@ use auth_core::{AuthConfig, AuthSettings, TokenVerifier};
 use envoy_types::ext_authz::v3::pb::AuthorizationServer;
 use proto::auth::auth_verify_server::{AuthVerify, AuthVerifyServer};
 use proto::auth::{VerifyRequest, VerifyResponse};
+use service_kit::grpc_metrics::GrpcMetrics;
 use service_kit::{Listen, Service, Shutdown, Source};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -22,6 +24,7 @@ use tonic::{Request, Response, Status};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+pub use admin::{Admin, serve_admin};
 /// The gRPC service name, as generated from `auth.proto`; also its health name.
 pub use proto::auth::auth_verify_server::SERVICE_NAME;
 
@@ -50,6 +53,7 @@ impl Service for Config {
         var: "AUTH_VERIFY_LISTEN_ADDR",
         default: "0.0.0.0:50051",
     };
+    const ADMIN_LISTEN: &'static str = "AUTH_VERIFY_ADMIN_LISTEN_ADDR";
 
     fn load(source: &Source) -> anyhow::Result<Self> {
         let auth: AuthSettings = service_kit::settings(source)?;
@@ -60,8 +64,14 @@ impl Service for Config {
         })
     }
 
-    async fn run(self, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
+    async fn run(
+        self,
+        listener: TcpListener,
+        admin: Option<TcpListener>,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<()> {
         let verifier = self.auth.verifier()?;
+        let _admin = service_kit::admin::spawn(Admin(verifier.clone()), admin);
         let authorizer = Authorizer::new(verifier.clone(), self.ext_authz);
         serve(verifier, authorizer, listener, shutdown).await
     }
@@ -123,7 +133,9 @@ pub async fn serve(
     let ext_authz = AuthorizationServer::new(authorizer).max_decoding_message_size(MAX_CHECK_BYTES);
     let reflection = proto::reflection(SERVICE_NAME).context("gRPC reflection")?;
     tracing::info!(addr = %listener.local_addr()?, "auth-verify listening");
+    GRPC_METRICS.describe();
     let served = tonic::transport::Server::builder()
+        .layer(GRPC_METRICS)
         .add_service(health)
         .add_service(reflection)
         .add_service(service)
@@ -134,6 +146,21 @@ pub async fn serve(
     follow.abort();
     served
 }
+
+/// auth-verify's call metrics: `auth_verify_grpc_requests_total{method, code}`
+/// (`todo.auth.v1.AuthVerify/Verify` with `ok` or `unauthenticated` is the
+/// verifications by outcome; auth-core's `auth_token_verifications_total`
+/// has the reasons) and `auth_verify_grpc_request_duration_seconds{method}`.
+pub const GRPC_METRICS: GrpcMetrics = GrpcMetrics {
+    requests: "auth_verify_grpc_requests_total",
+    seconds: "auth_verify_grpc_request_duration_seconds",
+    methods: &[
+        "todo.auth.v1.AuthVerify/Verify",
+        "envoy.service.auth.v3.Authorization/Check",
+        "grpc.health.v1.Health/Check",
+        "grpc.health.v1.Health/Watch",
+    ],
+};
 
 /// Keeps gRPC health in step with the verifier's readiness.
 async fn follow_readiness(mut ready: watch::Receiver<bool>, reporter: HealthReporter) {

@@ -27,7 +27,22 @@ pub enum Authenticator {
 }
 
 impl Authenticator {
+    /// The token's claims, or why not. In remote mode the call to
+    /// auth-verify is counted in [`crate::metrics::UPSTREAM_CALLS`] (in
+    /// process, auth-core counts the verification itself).
     pub async fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        let started = std::time::Instant::now();
+        let verified = self.check(token).await;
+        if let Self::Remote { .. } = self {
+            let outcome = verified
+                .as_ref()
+                .map_or_else(crate::metrics::outcome_of, |_| "ok");
+            crate::metrics::upstream_call("auth-verify", "Verify", outcome, started.elapsed());
+        }
+        verified
+    }
+
+    async fn check(&self, token: &str) -> Result<Claims, ApiError> {
         match self {
             Self::Local(verifier) => verifier.verify(token).await.map_err(|error| {
                 if !error.is_retryable() {

@@ -3,11 +3,13 @@
 //! user id is the token's subject, and calls the tasks service over gRPC with
 //! that user id and an internal credential.
 
+mod admin;
 mod auth;
 mod bare_errors;
 mod connections;
 mod error;
 mod extract;
+pub mod metrics;
 pub mod openapi;
 mod request_id;
 mod routes;
@@ -70,6 +72,7 @@ impl AppState {
     /// upstream channels and, verifying in-process, the token verifier (in
     /// JWKS mode its key fetching). Needs a Tokio runtime.
     pub fn new(config: &Config) -> anyhow::Result<Self> {
+        metrics::describe();
         let (authenticator, verify_health) = match &config.auth_verify_urls {
             Some(urls) => {
                 let channel = upstream::channel(urls, config.connect_timeout);
@@ -148,6 +151,7 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
             bare_errors::problem_for_bare_errors,
         ))
         .layer(cors)
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
         .layer(SetRequestIdLayer::new(
@@ -186,6 +190,17 @@ async fn strip_identity_headers(mut request: Request) -> Request {
         request.headers_mut().remove(name);
     }
     request
+}
+
+/// Serves the admin endpoints (`GET /metrics`, the detailed `GET /readyz`)
+/// on an already-bound listener until `shutdown` resolves; see
+/// [`service_kit::admin`].
+pub async fn serve_admin(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    service_kit::admin::serve(state, listener, shutdown).await
 }
 
 /// Serves the API on an already-bound listener until `shutdown` resolves,

@@ -228,14 +228,22 @@ impl Service for Config {
         var: "EDGE_LISTEN_ADDR",
         default: "0.0.0.0:8080",
     };
+    const ADMIN_LISTEN: &'static str = "EDGE_ADMIN_LISTEN_ADDR";
 
     fn load(source: &Source) -> anyhow::Result<Self> {
         let auth: AuthSettings = service_kit::settings(source)?;
         Self::new(&auth, service_kit::settings(source)?)
     }
 
-    async fn run(self, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
-        crate::serve(crate::AppState::new(&self)?, listener, shutdown).await
+    async fn run(
+        self,
+        listener: TcpListener,
+        admin: Option<TcpListener>,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<()> {
+        let state = crate::AppState::new(&self)?;
+        let _admin = service_kit::admin::spawn(state.clone(), admin);
+        crate::serve(state, listener, shutdown).await
     }
 }
 

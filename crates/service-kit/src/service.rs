@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::admin::admin_addr;
 use crate::config::{Source, load_config};
 
 /// The address `listen.var` names, or its default.
@@ -45,15 +46,20 @@ pub trait Service: Sized {
     const NAME: &'static str;
     /// The address to listen on.
     const LISTEN: Listen;
+    /// The variable naming the admin listener's address (metrics, detailed
+    /// readiness), e.g. `EDGE_ADMIN_LISTEN_ADDR`; unset or empty, none.
+    const ADMIN_LISTEN: &'static str;
 
     /// Reads this service's settings from `source` and validates them all;
     /// the error names the variable to fix.
     fn load(source: &Source) -> anyhow::Result<Self>;
 
-    /// Serves on the bound `listener` until `shutdown` resolves.
+    /// Serves on the bound `listener` until `shutdown` resolves, and the
+    /// admin endpoints ([`crate::admin`]) on `admin` if there is one.
     fn run(
         self,
         listener: TcpListener,
+        admin: Option<TcpListener>,
         shutdown: Shutdown,
     ) -> impl Future<Output = anyhow::Result<()>>;
 }
@@ -75,9 +81,10 @@ pub fn main<S: Service>() -> ExitCode {
 async fn start<S: Service>() -> ExitCode {
     let loaded = load_config().and_then(|source| {
         let addr = listen_addr(&source, S::LISTEN)?;
-        Ok((addr, S::load(&source)?))
+        let admin = admin_addr(&source, S::ADMIN_LISTEN)?;
+        Ok(((addr, admin), S::load(&source)?))
     });
-    let (addr, service) = match loaded {
+    let ((addr, admin), service) = match loaded {
         Ok(loaded) => loaded,
         Err(error) => {
             eprintln!("{}: {error:#}", S::NAME);
@@ -93,7 +100,9 @@ async fn start<S: Service>() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = match serve(service, &addr).await {
+    // Before anything is counted.
+    crate::metrics::recorder();
+    let code = match serve(service, &addr, admin.as_deref()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error:#}");
@@ -105,11 +114,21 @@ async fn start<S: Service>() -> ExitCode {
     code
 }
 
-async fn serve<S: Service>(service: S, addr: &str) -> anyhow::Result<()> {
+async fn serve<S: Service>(service: S, addr: &str, admin: Option<&str>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("could not listen on {addr}"))?;
-    service.run(listener, Box::pin(shutdown_signal())).await
+    let admin = match admin {
+        Some(admin) => Some(
+            TcpListener::bind(admin)
+                .await
+                .with_context(|| format!("could not listen on {admin} ({})", S::ADMIN_LISTEN))?,
+        ),
+        None => None,
+    };
+    service
+        .run(listener, admin, Box::pin(shutdown_signal()))
+        .await
 }
 
 #[cfg(test)]
@@ -134,5 +153,19 @@ mod tests {
             listen_addr(&unset, LISTEN).ok().as_deref(),
             Some("0.0.0.0:1")
         );
+    }
+
+    #[test]
+    fn the_admin_listener_is_off_unless_its_variable_names_an_address() {
+        let var = "EXAMPLE_ADMIN_LISTEN_ADDR";
+        let set = source_from([(var, "127.0.0.1:9")]);
+        assert_eq!(
+            admin_addr(&set, var).ok().flatten().as_deref(),
+            Some("127.0.0.1:9")
+        );
+        let empty = source_from([(var, " ")]);
+        assert_eq!(admin_addr(&empty, var).ok(), Some(None));
+        let unset = source_from([("OTHER", "x")]);
+        assert_eq!(admin_addr(&unset, var).ok(), Some(None));
     }
 }

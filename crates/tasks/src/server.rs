@@ -16,6 +16,7 @@ use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 
+use crate::admin::Admin;
 use crate::auth::InternalAuth;
 use crate::service::TasksService;
 use crate::{Config, connect, migrate};
@@ -48,8 +49,10 @@ pub async fn serve(
     let reflection = proto::reflection(SERVICE_NAME).context("gRPC reflection")?;
     let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
 
+    crate::metrics::describe();
     Server::builder()
         .timeout(REQUEST_TIMEOUT)
+        .layer(crate::metrics::GRPC)
         .trace_fn(|request| {
             let span = tracing::info_span!(
                 "grpc",
@@ -67,11 +70,24 @@ pub async fn serve(
         .context("the gRPC server failed")
 }
 
+/// Serves the admin endpoints (`GET /metrics`, the detailed `GET /readyz`)
+/// for this database on an already-bound listener until `shutdown`; see
+/// [`service_kit::admin`].
+pub async fn serve_admin(
+    db: DatabaseConnection,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    service_kit::admin::serve(Admin { db }, listener, shutdown).await
+}
+
 /// Start-up as the binary does it: connect, migrate, then [`serve`] on
-/// `listener` until `shutdown` resolves.
+/// `listener` (and the admin endpoints on `admin`, if any) until `shutdown`
+/// resolves.
 pub async fn run(
     config: Config,
     listener: TcpListener,
+    admin: Option<TcpListener>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let (url, max_connections) = config.database.prepare()?;
@@ -82,6 +98,7 @@ pub async fn run(
         backend = ?db.get_database_backend(),
         "tasks listening"
     );
+    let _admin = service_kit::admin::spawn(Admin { db: db.clone() }, admin);
     let served = serve(db.clone(), config.verifier, listener, shutdown).await;
     if let Err(err) = db.close().await {
         tracing::warn!(error = %err, "could not close the database pool");

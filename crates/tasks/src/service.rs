@@ -12,6 +12,7 @@ use sea_orm::DatabaseConnection;
 use tonic::{Request, Response, Status};
 
 use crate::auth::Caller;
+use crate::metrics::query;
 use crate::repo::{self, NewTask, Page, StatusFilter, Task, TaskError, TaskUpdate};
 
 /// The service: a handle on the connection pool.
@@ -40,7 +41,7 @@ impl Tasks for TasksService {
         let req = request.get_ref();
         let filter = status_filter(req.status)?;
         let page = Page::parse(req.limit, req.offset).map_err(to_status)?;
-        let tasks = repo::list(user, &self.db, filter, page)
+        let tasks = query("list", repo::list(user, &self.db, filter, page))
             .await
             .map_err(to_status)?;
         Ok(Response::new(ListTasksResponse {
@@ -56,7 +57,7 @@ impl Tasks for TasksService {
         let user = Caller::of(&request)?;
         let req = request.get_ref();
         let new = NewTask::parse(&req.title, req.description.clone()).map_err(to_status)?;
-        reply(repo::create(user, &self.db, new).await)
+        reply(query("create", repo::create(user, &self.db, new)).await)
     }
 
     #[tracing::instrument(skip_all, fields(user_id, task_id = request.get_ref().id))]
@@ -65,7 +66,7 @@ impl Tasks for TasksService {
         request: Request<GetTaskRequest>,
     ) -> Result<Response<pb::Task>, Status> {
         let user = Caller::of(&request)?;
-        reply(repo::get(user, &self.db, request.get_ref().id).await)
+        reply(query("get", repo::get(user, &self.db, request.get_ref().id)).await)
     }
 
     #[tracing::instrument(skip_all, fields(user_id, task_id = request.get_ref().id))]
@@ -77,7 +78,7 @@ impl Tasks for TasksService {
         let req = request.get_ref();
         let changes = TaskUpdate::parse(&req.title, req.description.clone(), req.completed)
             .map_err(to_status)?;
-        reply(repo::update(user, &self.db, req.id, changes).await)
+        reply(query("update", repo::update(user, &self.db, req.id, changes)).await)
     }
 
     #[tracing::instrument(skip_all, fields(user_id, task_id = request.get_ref().id))]
@@ -86,7 +87,7 @@ impl Tasks for TasksService {
         request: Request<DeleteTaskRequest>,
     ) -> Result<Response<DeleteTaskResponse>, Status> {
         let user = Caller::of(&request)?;
-        repo::delete(user, &self.db, request.get_ref().id)
+        query("delete", repo::delete(user, &self.db, request.get_ref().id))
             .await
             .map_err(to_status)?;
         Ok(Response::new(DeleteTaskResponse {}))
@@ -98,7 +99,7 @@ impl Tasks for TasksService {
         request: Request<ToggleCompleteRequest>,
     ) -> Result<Response<pb::Task>, Status> {
         let user = Caller::of(&request)?;
-        reply(repo::toggle(user, &self.db, request.get_ref().id).await)
+        reply(query("toggle", repo::toggle(user, &self.db, request.get_ref().id)).await)
     }
 }
 

@@ -122,13 +122,19 @@ impl Service for Config {
         var: "TASKS_LISTEN_ADDR",
         default: "0.0.0.0:50052",
     };
+    const ADMIN_LISTEN: &'static str = "TASKS_ADMIN_LISTEN_ADDR";
 
     fn load(source: &Source) -> anyhow::Result<Self> {
         service_kit::settings::<Settings>(source)?.validate()
     }
 
-    async fn run(self, listener: TcpListener, shutdown: Shutdown) -> anyhow::Result<()> {
-        crate::run(self, listener, shutdown).await
+    async fn run(
+        self,
+        listener: TcpListener,
+        admin: Option<TcpListener>,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<()> {
+        crate::run(self, listener, admin, shutdown).await
     }
 }
 

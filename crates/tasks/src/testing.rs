@@ -279,7 +279,7 @@ pub fn spawn_on(
 /// the secret, connect, migrate, serve), on port 0.
 pub async fn start(settings: Settings) -> anyhow::Result<TestServer> {
     let config = settings.validate()?;
-    TestServer::start(|listener, shutdown| run(config, listener, shutdown)).await
+    TestServer::start(|listener, shutdown| run(config, listener, None, shutdown)).await
 }
 
 #[cfg(test)]

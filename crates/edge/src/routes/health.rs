@@ -1,11 +1,15 @@
 //! `/healthz` (the process is up) and `/readyz` (tasks, and auth-verify in
 //! remote mode, answer their health checks; in-process verification has its
-//! keys, i.e. in JWKS mode the key set is loaded).
+//! keys, i.e. in JWKS mode the key set is loaded). The public `/readyz`
+//! says ready or not, nothing more; what is behind it (key ids, the JWKS
+//! URL and last fetch error, upstream health) is logged and shown on the
+//! admin listener only ([`crate::admin`]).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use proto::auth::auth_verify_server::SERVICE_NAME as AUTH_VERIFY;
 use serde::Serialize;
+use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -21,18 +25,13 @@ pub struct Health {
     status: &'static str,
 }
 
-/// `/readyz`'s answer.
+/// `/readyz`'s answer: ready or not, nothing more. The reasons are in the
+/// logs and on the admin listener's `/readyz` (`EDGE_ADMIN_LISTEN_ADDR`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Readiness {
     /// `ready` or `not ready`.
     #[schema(example = "ready")]
     status: &'static str,
-    /// Why not ready (only when not ready).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    details: Vec<String>,
-    /// Published keys that are not used (e.g. ES512), a failing JWKS refresh.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    warnings: Vec<String>,
 }
 
 #[utoipa::path(
@@ -55,17 +54,36 @@ pub async fn healthz() -> Json<Health> {
     summary = "Tasks (and auth-verify) answer; the signing keys are loaded",
     responses(
         (status = 200, description = "Ready", body = Readiness),
-        (status = 503, description = "Not ready, with the reasons", body = Readiness),
+        (status = 503, description = "Not ready (the reasons are on the admin listener)", body = Readiness),
     ),
 )]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let (ready, _) = readiness(&state).await;
+    if ready {
+        (StatusCode::OK, Json(Readiness { status: "ready" }))
+    } else {
+        let body = Readiness {
+            status: "not ready",
+        };
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body))
+    }
+}
+
+/// Whether the edge is ready, and in detail why (not): `problems` (what
+/// keeps it from being ready), `warnings` (published keys that are not
+/// used, a failing JWKS refresh) and the verifier's state.
+pub async fn readiness(state: &AppState) -> (bool, Value) {
     let mut problems = Vec::new();
-    let mut warnings = Vec::new();
-    if let Authenticator::Local(verifier) = &state.auth {
-        if let Err(problem) = verifier.readiness() {
-            problems.push(problem);
+    let mut details = json!({});
+    match &state.auth {
+        Authenticator::Local(verifier) => {
+            if let Err(problem) = verifier.readiness() {
+                problems.push(problem);
+            }
+            details["verification"] = verifier.details();
+            details["warnings"] = json!(verifier.warnings());
         }
-        warnings = verifier.warnings();
+        Authenticator::Remote { .. } => details["verification"] = json!({ "remote": AUTH_VERIFY }),
     }
     if let Err(problem) = state.tasks.ready().await {
         problems.push(problem);
@@ -76,16 +94,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
             problems.push(problem);
         }
     }
-    let (status, word) = if problems.is_empty() {
-        (StatusCode::OK, "ready")
-    } else {
+    if !problems.is_empty() {
         tracing::warn!(?problems, "not ready");
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
-    };
-    let body = Readiness {
-        status: word,
-        details: problems,
-        warnings,
-    };
-    (status, Json(body))
+    }
+    details["problems"] = json!(problems);
+    (problems.is_empty(), details)
 }

@@ -17,11 +17,14 @@ pub mod tasks;
 /// Every route, and the document describing them; [`crate::router`] adds
 /// the docs, the fallback and the middleware.
 pub fn api() -> (Router<AppState>, Document) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (routes, document) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(tasks::list, tasks::create))
         .routes(routes!(tasks::get, tasks::update, tasks::delete))
         .routes(routes!(tasks::toggle))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
-        .split_for_parts()
+        .split_for_parts();
+    // The route template, for the request metrics' `route` label.
+    let routes = routes.route_layer(axum::middleware::from_fn(crate::metrics::route_template));
+    (routes, document)
 }

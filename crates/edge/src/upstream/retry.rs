@@ -12,9 +12,11 @@ use crate::error::{ApiError, TASKS};
 pub const MAX_ATTEMPTS: u32 = 2;
 
 /// Whether a request may be sent again after a failure in transit, when the
-/// first attempt may have reached a replica.
+/// first attempt may have reached a replica; and the RPC it is for (the
+/// `operation` label of the upstream metrics).
 pub trait Idempotent {
     const IDEMPOTENT: bool;
+    const OPERATION: &'static str;
 }
 
 /// What a failed call's status says about where it failed.

@@ -27,21 +27,25 @@ use crate::settings::Config;
 /// create, toggle or delete could be applied twice (a second delete would
 /// answer 404 for a task the first one deleted).
 macro_rules! idempotent {
-    ($($message:ident => $idempotent:literal),* $(,)?) => {
+    ($($message:ident => $operation:literal, $idempotent:literal),* $(,)?) => {
         $(impl Idempotent for pb::$message {
             const IDEMPOTENT: bool = $idempotent;
+            const OPERATION: &'static str = $operation;
         })*
     };
 }
 
 idempotent! {
-    ListTasksRequest => true,
-    GetTaskRequest => true,
-    UpdateTaskRequest => true,
-    CreateTaskRequest => false,
-    DeleteTaskRequest => false,
-    ToggleCompleteRequest => false,
+    ListTasksRequest => "ListTasks", true,
+    GetTaskRequest => "GetTask", true,
+    UpdateTaskRequest => "UpdateTask", true,
+    CreateTaskRequest => "CreateTask", false,
+    DeleteTaskRequest => "DeleteTask", false,
+    ToggleCompleteRequest => "ToggleComplete", false,
 }
+
+/// The `upstream` label of the tasks calls' metrics.
+const UPSTREAM: &str = "tasks";
 
 /// The tasks service, as the edge calls it. Cheap to clone.
 #[derive(Clone)]
@@ -82,9 +86,30 @@ impl TasksClient {
 
     /// Makes one call for `user_id`: `call` receives a client and the
     /// prepared request (twice when the call is retried). Its span records
-    /// the user and the attempts, never the message.
+    /// the user and the attempts, never the message. Counted in
+    /// [`crate::metrics::UPSTREAM_CALLS`] (once, retries included).
     #[tracing::instrument(name = "tasks call", skip_all, fields(user_id = %user_id, attempts))]
     pub async fn call<M, R, F, Fut>(
+        &self,
+        user_id: &UserId,
+        message: M,
+        call: F,
+    ) -> Result<R, ApiError>
+    where
+        M: Idempotent + Clone,
+        F: Fn(GrpcClient<Channel>, tonic::Request<M>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
+    {
+        let started = std::time::Instant::now();
+        let result = self.attempts(user_id, message, call).await;
+        let outcome = result
+            .as_ref()
+            .map_or_else(crate::metrics::outcome_of, |_| "ok");
+        crate::metrics::upstream_call(UPSTREAM, M::OPERATION, outcome, started.elapsed());
+        result
+    }
+
+    async fn attempts<M, R, F, Fut>(
         &self,
         user_id: &UserId,
         message: M,
@@ -136,6 +161,7 @@ impl TasksClient {
                 "tasks call failed; trying another replica"
             );
             attempt += 1;
+            crate::metrics::upstream_retry(UPSTREAM, M::OPERATION);
             self.pool.refresh(deadline).await;
         }
     }

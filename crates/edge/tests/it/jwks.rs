@@ -112,6 +112,11 @@ async fn readyz_waits_for_the_keys(verify: Verify) {
     .await;
     let (status, body) = stack.readyz().await;
     assert_eq!(status, 503, "{body}");
+    // The public answer says "not ready" and nothing more; the details are
+    // on the admin listener.
+    assert_eq!(body, json!({ "status": "not ready" }));
+    let (status, body) = stack.admin_readyz().await;
+    assert_eq!(status, 503, "{body}");
     let details = body["details"].to_string();
     match verify {
         Verify::Local => assert!(details.contains("not loaded yet"), "{details}"),
@@ -227,7 +232,16 @@ async fn an_unusable_key_is_reported_and_its_tokens_refused() {
     let web = server.base_url();
     let stack = start(&web, Verify::Local).await;
     let body = stack.wait_ready().await;
-    assert!(body["warnings"].to_string().contains("ES384"), "{body}");
+    assert_eq!(
+        body,
+        json!({ "status": "ready" }),
+        "nothing but ready in public"
+    );
+    let (_, body) = stack.admin_readyz().await;
+    assert!(
+        body["details"]["warnings"].to_string().contains("ES384"),
+        "{body}"
+    );
 
     let header = json!({"alg": "ES384", "kid": "es384-key"});
     let token = unsigned_token(&header, &claims("alice", &web), 96);

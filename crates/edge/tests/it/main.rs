@@ -9,6 +9,7 @@ mod common;
 mod connections;
 mod hardening;
 mod jwks;
+mod metrics;
 mod openapi;
 mod operations;
 mod revocation;

@@ -37,10 +37,16 @@ async fn tasks_stopped_is_503_quickly_and_not_ready() {
         "no internals leak"
     );
 
-    let (ready, _) = tokio::time::timeout(NO_HANG, stack.readyz())
+    let (ready, body) = tokio::time::timeout(NO_HANG, stack.readyz())
         .await
         .expect("no hang");
     assert_eq!(ready, 503);
+    // In public, only that; the reason is on the admin listener.
+    assert_eq!(body, serde_json::json!({ "status": "not ready" }));
+    let (ready, body) = stack.admin_readyz().await;
+    assert_eq!(ready, 503);
+    let problems = body["details"]["problems"].to_string();
+    assert!(problems.contains("todo.tasks.v1.Tasks"), "{problems}");
     stack.anonymous().get("/healthz").expect(200).await;
     stack.finish().await;
 }

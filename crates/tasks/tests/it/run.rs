@@ -131,3 +131,55 @@ fn the_binary_refuses_a_missing_or_short_secret_in_one_line() {
         }
     }
 }
+
+/// One plain HTTP/1.0 GET on `addr`: the status line's code and the body.
+async fn http_get(addr: &str, path: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let request = format!("GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_owned();
+    Some((status, body))
+}
+
+/// The binary with `TASKS_ADMIN_LISTEN_ADDR` serves `/metrics` (the pool
+/// gauges, sampled at the scrape) and the detailed `/readyz` there, apart
+/// from its gRPC port.
+#[tokio::test]
+async fn the_binary_serves_metrics_and_readiness_on_its_admin_address() {
+    let dir = temp_dir("admin");
+    // A free port: bound to port 0, then released for the binary.
+    let admin = auth_core::testing::unused_addr().to_string();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_tasks"))
+        .env_remove("DATABASE_URL")
+        .env_remove("CONFIG_FILE")
+        .env("INTERNAL_AUTH_SECRET", TEST_INTERNAL_SECRET)
+        .env("TASKS_LISTEN_ADDR", "127.0.0.1:0")
+        .env("TASKS_ADMIN_LISTEN_ADDR", &admin)
+        .env("TASKS_SQLITE_PATH", dir.join("tasks.db"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn the tasks binary");
+    let (status, body) =
+        eventually("the admin listener answers", || http_get(&admin, "/readyz")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains(r#""database":"answers""#), "{body}");
+    let (status, metrics) = http_get(&admin, "/metrics").await.expect("GET /metrics");
+    assert_eq!(status, 200);
+    assert!(
+        metrics.contains("# HELP tasks_db_pool_connections"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"tasks_db_pool_max_connections 1"#),
+        "{metrics}"
+    );
+    let _ = child.kill().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

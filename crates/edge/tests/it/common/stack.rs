@@ -43,11 +43,22 @@ pub struct Stack {
     /// Appended to every user id, so that runs against a persistent
     /// database never meet an earlier run's data.
     run: String,
+    /// The admin listeners (`/metrics`, detailed `/readyz`) of the services
+    /// started here.
+    admin: Admins,
     // Fields drop in order: servers first, then the database.
     edge: Option<TestServer>,
     auth_verify: Option<TestServer>,
     tasks: Option<TestServer>,
     db: Option<TestDatabase>,
+}
+
+/// The admin listeners of an in-process stack, by service.
+#[derive(Default)]
+pub struct Admins {
+    pub edge: Option<TestServer>,
+    pub tasks: Option<TestServer>,
+    pub auth_verify: Option<TestServer>,
 }
 
 /// Which services to start and how.
@@ -101,17 +112,26 @@ impl StackBuilder {
                 (Some(db), Some(tasks), url)
             }
         };
+        let mut admin = Admins::default();
+        if let Some(db) = &db {
+            let db = db.conn().clone();
+            let server =
+                TestServer::start(|listener, shutdown| tasks::serve_admin(db, listener, shutdown));
+            admin.tasks = Some(server.await.expect("tasks admin"));
+        }
         let mut settings = Settings::new(&tasks_url, TEST_INTERNAL_SECRET);
         let auth_verify = match self.verify {
             Verify::Local => None,
             Verify::Remote => {
-                let server = spawn_auth_verify(&self.auth).await;
+                let (server, server_admin) = spawn_auth_verify_with_admin(&self.auth).await;
                 settings.auth_verify_url = Some(server.url());
+                admin.auth_verify = Some(server_admin);
                 Some(server)
             }
         };
         (self.tweak)(&mut settings);
-        let edge = spawn_edge(&self.auth, settings).await;
+        let (edge, edge_admin) = spawn_edge_with_admin(&self.auth, settings).await;
+        admin.edge = Some(edge_admin);
         Stack {
             base: edge.url(),
             web_url: self.auth.better_auth_url.clone(),
@@ -121,6 +141,7 @@ impl StackBuilder {
                 .as_ref()
                 .map(|secret| secret.expose_secret().to_owned()),
             run: run_id(),
+            admin,
             edge: Some(edge),
             auth_verify,
             tasks,
@@ -129,25 +150,43 @@ impl StackBuilder {
     }
 }
 
-/// auth-verify with these token settings, on port 0.
-pub async fn spawn_auth_verify(auth: &AuthSettings) -> TestServer {
+/// auth-verify with these token settings and its admin listener, each on
+/// port 0.
+pub async fn spawn_auth_verify_with_admin(auth: &AuthSettings) -> (TestServer, TestServer) {
     let verifier = auth.verifier().expect("auth-verify settings");
+    let for_admin = verifier.clone();
+    let admin = TestServer::start(|listener, shutdown| {
+        auth_verify::serve_admin(for_admin, listener, shutdown)
+    })
+    .await
+    .expect("auth-verify admin");
     let ext_authz = auth_verify::ExtAuthzSettings::default().validate();
     let authorizer = auth_verify::Authorizer::new(verifier.clone(), ext_authz.expect("ext_authz"));
-    TestServer::start(|listener, shutdown| {
+    let server = TestServer::start(|listener, shutdown| {
         auth_verify::serve(verifier, authorizer, listener, shutdown)
     })
     .await
-    .expect("auth-verify")
+    .expect("auth-verify");
+    (server, admin)
 }
 
-/// The edge with these token and edge settings, on port 0.
-pub async fn spawn_edge(auth: &AuthSettings, settings: Settings) -> TestServer {
+/// The edge with these token and edge settings and its admin listener,
+/// each on port 0.
+pub async fn spawn_edge_with_admin(
+    auth: &AuthSettings,
+    settings: Settings,
+) -> (TestServer, TestServer) {
     let config = Config::new(auth, settings).expect("edge settings");
     let state = AppState::new(&config).expect("edge state");
-    TestServer::start(|listener, shutdown| edge::serve(state, listener, shutdown))
+    let for_admin = state.clone();
+    let admin =
+        TestServer::start(|listener, shutdown| edge::serve_admin(for_admin, listener, shutdown))
+            .await
+            .expect("edge admin");
+    let edge = TestServer::start(|listener, shutdown| edge::serve(state, listener, shutdown))
         .await
-        .expect("edge")
+        .expect("edge");
+    (edge, admin)
 }
 
 /// A fresh suffix for user ids.
@@ -205,6 +244,7 @@ impl Stack {
             secret: Some(required("TEST_BETTER_AUTH_SECRET")),
             web_url: required("TEST_BETTER_AUTH_URL"),
             run: run_id(),
+            admin: Admins::default(),
             edge: None,
             auth_verify: None,
             tasks: None,
@@ -276,6 +316,22 @@ impl Stack {
         (status, response.json().await.expect("readyz JSON"))
     }
 
+    /// The admin listeners of the services started here.
+    pub fn admin(&self) -> &Admins {
+        &self.admin
+    }
+
+    /// The edge's admin `GET /readyz` (the details behind the public one):
+    /// status and body.
+    pub async fn admin_readyz(&self) -> (u16, Value) {
+        let admin = self.admin.edge.as_ref().expect("an in-process stack");
+        let response = reqwest::get(format!("{}/readyz", admin.url()))
+            .await
+            .expect("admin readyz");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("admin readyz JSON"))
+    }
+
     /// Waits until `/readyz` says ready; its body.
     pub async fn wait_ready(&self) -> Value {
         eventually("the edge is ready", || async {
@@ -294,7 +350,14 @@ impl Stack {
 
     /// Stops every service and drops the database.
     pub async fn finish(mut self) {
+        let admins = [
+            self.admin.edge.take(),
+            self.admin.auth_verify.take(),
+            self.admin.tasks.take(),
+        ];
         for server in [self.edge.take(), self.auth_verify.take()]
+            .into_iter()
+            .chain(admins)
             .into_iter()
             .flatten()
         {

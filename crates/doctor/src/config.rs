@@ -23,6 +23,9 @@ pub struct Setup {
     pub audiences: Vec<String>,
     /// The edge's base URL (from `EDGE_LISTEN_ADDR` unless given).
     pub edge_url: String,
+    /// The edge's admin listener (`EDGE_ADMIN_LISTEN_ADDR`), where `/readyz`
+    /// says why it is not ready; `None` when it has none.
+    pub edge_admin_url: Option<String>,
     /// `TASKS_URL`, split.
     pub tasks_urls: Vec<String>,
     /// `AUTH_VERIFY_URL`, split; empty when the edge verifies in-process.
@@ -89,6 +92,10 @@ pub fn check(source: &Source, edge_url: Option<&str>) -> (Setup, Vec<Check>) {
         issuer,
         audiences,
         edge_url,
+        edge_admin_url: service_kit::admin::admin_addr(source, edge::Config::ADMIN_LISTEN)
+            .ok()
+            .flatten()
+            .map(|addr| local_url(&addr)),
         tasks_urls: split(&edge_settings.tasks_url),
         auth_verify_urls: split(edge_settings.auth_verify_url.as_deref().unwrap_or("")),
         auth,

@@ -51,7 +51,7 @@ pub async fn run(source: &Source, args: &args::Args) -> anyhow::Result<Report> {
     let (checks, keys) = jwks::check(setup.auth.auth_jwt_mode, &jwks_url, fetched);
     report.extend(checks);
 
-    report.extend(services::edge(&client, &setup.edge_url).await);
+    report.extend(services::edge(&client, &setup.edge_url, setup.edge_admin_url.as_deref()).await);
     report.extend(
         services::grpc(
             "tasks",

@@ -1,5 +1,5 @@
 //! The backend's services, as their own health checks see them: the edge's
-//! `/healthz` and `/readyz` (whose body says what is missing), the gRPC
+//! `/healthz` and `/readyz` (whose admin twin says what is missing), the gRPC
 //! health of tasks and auth-verify (with `probe`'s check, as the images'
 //! health checks do), and whether the edge accepts a token for its own
 //! user's path.
@@ -11,8 +11,9 @@ use serde_json::Value;
 
 use crate::report::Check;
 
-/// The edge's `/healthz` and `/readyz`.
-pub async fn edge(client: &reqwest::Client, edge: &str) -> Vec<Check> {
+/// The edge's `/healthz` and `/readyz` (with the details from its admin
+/// listener's `/readyz`, at `admin`).
+pub async fn edge(client: &reqwest::Client, edge: &str, admin: Option<&str>) -> Vec<Check> {
     let healthz = format!("{edge}/healthz");
     match client.get(&healthz).send().await {
         Ok(response) if response.status().is_success() => {}
@@ -32,39 +33,49 @@ pub async fn edge(client: &reqwest::Client, edge: &str) -> Vec<Check> {
         }
     }
     let mut checks = vec![Check::pass("edge", format!("{healthz} answers"))];
+    // The public /readyz says ready or not; why, and the warnings, are on
+    // the admin listener's /readyz (EDGE_ADMIN_LISTEN_ADDR), when it has one.
     let readyz = format!("{edge}/readyz");
-    checks.push(match client.get(&readyz).send().await {
-        Ok(response) => {
-            let status = response.status();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            let list = |name: &str| {
-                body.get(name)
-                    .and_then(Value::as_array)
-                    .map(|items| {
-                        items
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    })
-                    .unwrap_or_default()
-            };
-            if status.is_success() && list("warnings").is_empty() {
-                Check::pass("edge readiness", "ready")
-            } else if status.is_success() {
-                Check::warn(
-                    "edge readiness",
-                    format!("ready, with warnings: {}", list("warnings")),
-                    "see the JWKS lines",
-                )
-            } else {
-                Check::fail(
-                    "edge readiness",
-                    format!("not ready ({}): {}", status.as_u16(), list("details")),
-                    "fix what it names: tasks or auth-verify unreachable, or (jwks mode) no keys from the JWKS",
-                )
-            }
+    let public = client.get(&readyz).send().await;
+    let details = match admin {
+        Some(admin) => match client.get(format!("{admin}/readyz")).send().await {
+            Ok(response) => response.json::<Value>().await.ok(),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let list = |name: &str| {
+        details
+            .as_ref()
+            .and_then(|body| body["details"][name].as_array())
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default()
+    };
+    let why = || match (admin, details.is_some()) {
+        (Some(_), true) => list("problems"),
+        (Some(admin), false) => format!("{admin}/readyz (EDGE_ADMIN_LISTEN_ADDR) does not answer"),
+        (None, _) => "set EDGE_ADMIN_LISTEN_ADDR to see why here, or read the edge's log".to_owned(),
+    };
+    checks.push(match public {
+        Ok(response) if response.status().is_success() && list("warnings").is_empty() => {
+            Check::pass("edge readiness", "ready")
         }
+        Ok(response) if response.status().is_success() => Check::warn(
+            "edge readiness",
+            format!("ready, with warnings: {}", list("warnings")),
+            "see the JWKS lines",
+        ),
+        Ok(response) => Check::fail(
+            "edge readiness",
+            format!("not ready ({}): {}", response.status().as_u16(), why()),
+            "fix what it names: tasks or auth-verify unreachable, or (jwks mode) no keys from the JWKS",
+        ),
         Err(error) => Check::fail(
             "edge readiness",
             format!("{readyz}: {}", crate::http::describe(&error)),

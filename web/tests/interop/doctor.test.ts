@@ -76,6 +76,8 @@ function backendEnv(backend: Backend, settings: Env): Env {
   return {
     TASKS_URL: `http://${backend.tasksAddr}`,
     EDGE_LISTEN_ADDR: backend.edgeUrl.replace("http://", ""),
+    // The details behind the edge's public /readyz are on its admin listener.
+    EDGE_ADMIN_LISTEN_ADDR: backend.edgeAdminAddr,
     DOCTOR_PASSWORD: PASSWORD,
     ...settings,
   };

@@ -48,7 +48,7 @@ describe("an edge started before the web app", () => {
     expect(decodeProtectedHeader(alice.token).alg).toBe("EdDSA");
 
     // Nothing listens on `origin` yet: the edge starts without its keys.
-    const { edgeUrl: edge } = await startBackend(services, {
+    const { edgeUrl: edge, edgeAdminAddr } = await startBackend(services, {
       betterAuthUrl: origin,
       mode: "jwks",
       label: "early",
@@ -57,7 +57,11 @@ describe("an edge started before the web app", () => {
     });
     const early = await fetch(`${edge}/readyz`);
     expect(early.status).toBe(503);
-    expect(JSON.stringify(await early.json())).toMatch(/JWKS/);
+    // In public only "not ready"; the reason is on the admin listener.
+    expect(await early.json()).toEqual({ status: "not ready" });
+    const details = await fetch(`http://${edgeAdminAddr}/readyz`);
+    expect(details.status).toBe(503);
+    expect(JSON.stringify(await details.json())).toMatch(/JWKS/);
     const res = await call(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toContain("application/problem+json");

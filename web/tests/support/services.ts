@@ -227,6 +227,8 @@ export class Services {
 export interface Backend {
   edgeUrl: string;
   tasksAddr: string;
+  /** The edge's admin listener (metrics, the detailed /readyz). */
+  edgeAdminAddr: string;
 }
 
 /**
@@ -261,6 +263,7 @@ export async function startBackend(
   const internal = opts.internalSecret ?? newSecret();
   const tasksPort = await freePort();
   const edgePort = opts.edgePort ?? (await freePort());
+  const edgeAdminAddr = `127.0.0.1:${await freePort()}`;
   const tasksAddr = `127.0.0.1:${tasksPort}`;
   const suffix = opts.label ? `-${opts.label}` : "";
   const tasksName = `tasks${suffix}`;
@@ -290,6 +293,7 @@ export async function startBackend(
     ...common,
     ...unset,
     EDGE_LISTEN_ADDR: `127.0.0.1:${edgePort}`,
+    EDGE_ADMIN_LISTEN_ADDR: edgeAdminAddr,
     TASKS_URL: `http://${tasksAddr}`,
     BETTER_AUTH_SECRET: opts.betterAuthSecret,
     BETTER_AUTH_URL: opts.betterAuthUrl,
@@ -300,5 +304,5 @@ export async function startBackend(
   const edgeUrl = `http://127.0.0.1:${edgePort}`;
   await services.waitForHttp(edgeName, `${edgeUrl}/healthz`);
   if (opts.waitReady ?? true) await services.waitForHttp(edgeName, `${edgeUrl}/readyz`);
-  return { edgeUrl, tasksAddr };
+  return { edgeUrl, tasksAddr, edgeAdminAddr };
 }

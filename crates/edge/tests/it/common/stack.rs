@@ -101,6 +101,9 @@ impl StackBuilder {
     }
 
     pub async fn start(self) -> Stack {
+        // As the binaries' `main` does: the metrics recorder before anything
+        // is described or counted.
+        service_kit::metrics::recorder();
         let (db, tasks, tasks_url) = match self.tasks_url {
             Some(urls) => (None, None, urls),
             None => {

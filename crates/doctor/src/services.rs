@@ -60,7 +60,9 @@ pub async fn edge(client: &reqwest::Client, edge: &str, admin: Option<&str>) -> 
     let why = || match (admin, details.is_some()) {
         (Some(_), true) => list("problems"),
         (Some(admin), false) => format!("{admin}/readyz (EDGE_ADMIN_LISTEN_ADDR) does not answer"),
-        (None, _) => "set EDGE_ADMIN_LISTEN_ADDR to see why here, or read the edge's log".to_owned(),
+        (None, _) => {
+            "set EDGE_ADMIN_LISTEN_ADDR to see why here, or read the edge's log".to_owned()
+        }
     };
     checks.push(match public {
         Ok(response) if response.status().is_success() && list("warnings").is_empty() => {

@@ -159,7 +159,8 @@ async fn every_service_counts_the_traffic_it_served() {
     expired["iat"] = json!(now - 7200);
     expired["exp"] = json!(now - 3600);
     let token = stack.sign(&expired);
-    alice.get(alice.tasks()).bearer(&token).expect(401).await;
+    let late = stack.client(&stack.user_id("alice"), &token);
+    late.get(late.tasks()).expect(401).await;
     stack.anonymous().get("/no/such/route").expect(404).await;
 
     let [edge, tasks, auth_verify] = [&urls[0], &urls[1], &urls[2]];

@@ -19,6 +19,7 @@ fn setup(mode: JwtMode) -> Setup {
         issuer: URL.to_owned(),
         audiences: vec![URL.to_owned()],
         edge_url: "http://127.0.0.1:8080".to_owned(),
+        edge_admin_url: None,
         tasks_urls: Vec::new(),
         auth_verify_urls: Vec::new(),
     }

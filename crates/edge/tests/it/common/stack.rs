@@ -361,7 +361,6 @@ impl Stack {
         for server in [self.edge.take(), self.auth_verify.take()]
             .into_iter()
             .chain(admins)
-            .into_iter()
             .flatten()
         {
             server.shutdown().await.expect("clean shutdown");

@@ -150,12 +150,15 @@ pub fn decode_timed(
     let verified = checks::check(&claims, rules, now())?;
     // `check` has accepted `exp` and `nbf` as whole numbers (or `nbf` as
     // absent), so both can be re-checked later from these.
-    let limits = claims.get("exp").and_then(Value::as_u64).map(|exp| TimeLimits {
-        exp,
-        nbf: claims.get("nbf").and_then(Value::as_u64),
-        leeway_secs: rules.leeway_secs,
-        max_lifetime_secs: rules.max_lifetime_secs,
-    });
+    let limits = claims
+        .get("exp")
+        .and_then(Value::as_u64)
+        .map(|exp| TimeLimits {
+            exp,
+            nbf: claims.get("nbf").and_then(Value::as_u64),
+            leeway_secs: rules.leeway_secs,
+            max_lifetime_secs: rules.max_lifetime_secs,
+        });
     Ok((verified, limits))
 }
 

@@ -107,8 +107,12 @@ async fn an_edge_is_not_ready_and_does_not_judge_sid_tokens_until_it_has_the_lis
     let feed = RevocationFeedServer::start(FEED_SECRET).await;
     feed.fail_with(Some(502));
     let stack = Stack::builder().auth(auth(&feed)).start().await;
-    let body = eventually("readyz names the feed", || async {
-        let (status, body) = stack.readyz().await;
+    // Public /readyz: not ready, nothing more; the reason is on the admin listener.
+    let (status, body) = stack.readyz().await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body, serde_json::json!({ "status": "not ready" }));
+    let body = eventually("the admin readyz names the feed", || async {
+        let (status, body) = stack.admin_readyz().await;
         assert_eq!(status, 503, "{body}");
         body.to_string().contains("HTTP 502").then_some(body)
     })

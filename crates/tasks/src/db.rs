@@ -16,7 +16,17 @@ use crate::settings::is_sqlite;
 /// (the bytes of "tasksmig"); nothing else in the database may use it.
 pub const MIGRATION_LOCK_KEY: i64 = 0x7461_736b_736d_6967;
 
+/// How long start-up keeps trying to reach the database.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a call waits for a pool connection. Well under the edge's
+/// upstream timeout (2 s, twice with its one retry): while the database is
+/// down, a call fails fast as UNAVAILABLE (the edge answers 503) instead of
+/// waiting for the edge to give up (504).
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// The pause between two start-up attempts to reach the database.
+const CONNECT_RETRY: Duration = Duration::from_millis(250);
 
 /// A connection pool of `max_connections` (at least 1) for `database_url`
 /// (PostgreSQL or SQLite). SQLite gets exactly one connection that is never
@@ -28,8 +38,8 @@ pub async fn connect(
     anyhow::ensure!(max_connections >= 1, "a pool needs at least one connection");
     let mut options = ConnectOptions::new(database_url);
     options
-        .connect_timeout(CONNECT_TIMEOUT)
-        .acquire_timeout(CONNECT_TIMEOUT)
+        .connect_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false);
     if is_sqlite(database_url) {
         options
@@ -40,9 +50,18 @@ pub async fn connect(
     } else {
         options.max_connections(max_connections);
     }
-    Database::connect(options)
-        .await
-        .context("could not connect to the database")
+    // Start-up is patient (the database may be starting too); calls later
+    // are not (ACQUIRE_TIMEOUT).
+    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+    loop {
+        match Database::connect(options.clone()).await {
+            Ok(db) => return Ok(db),
+            Err(_) if tokio::time::Instant::now() + CONNECT_RETRY < deadline => {
+                tokio::time::sleep(CONNECT_RETRY).await;
+            }
+            Err(error) => return Err(error).context("could not connect to the database"),
+        }
+    }
 }
 
 /// Applies pending migrations. On PostgreSQL they run under

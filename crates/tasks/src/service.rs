@@ -122,12 +122,17 @@ fn status_filter(value: i32) -> Result<StatusFilter, Status> {
 
 /// Each repository error as its gRPC status: NOT_FOUND (missing, or
 /// another user's), INVALID_ARGUMENT (a rule broken, with the reason),
-/// INTERNAL for a database error, whose cause is logged here, inside the
-/// request's span, and never sent.
+/// UNAVAILABLE when the database cannot be reached (stopped, restarting:
+/// the edge answers 503), INTERNAL for any other database error. The cause
+/// is logged here, inside the request's span, and never sent.
 pub(crate) fn to_status(err: TaskError) -> Status {
     match err {
         TaskError::NotFound => Status::not_found("task not found"),
         TaskError::Invalid(reason) => Status::invalid_argument(reason),
+        TaskError::Db(cause) if repo::is_outage(&cause) => {
+            tracing::warn!(error = %cause, "database unavailable");
+            Status::unavailable("database unavailable")
+        }
         TaskError::Db(cause) => {
             tracing::error!(error = %cause, "database error");
             Status::internal("internal error")
@@ -205,6 +210,13 @@ mod tests {
         assert_eq!(
             (status.code(), status.message()),
             (Code::Internal, "internal error")
+        );
+        let status = to_status(TaskError::Db(DbErr::ConnectionAcquire(
+            sea_orm::ConnAcquireErr::Timeout,
+        )));
+        assert_eq!(
+            (status.code(), status.message()),
+            (Code::Unavailable, "database unavailable")
         );
     }
 

@@ -6,6 +6,7 @@
 //! transaction.
 
 mod fields;
+mod outage;
 mod types;
 
 use auth_core::UserId;
@@ -16,6 +17,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 pub use fields::{
     DEFAULT_LIMIT, Description, MAX_DESCRIPTION_CHARS, MAX_LIMIT, MAX_TITLE_CHARS, Page, Title,
 };
+pub use outage::is_outage;
 pub use types::{NewTask, StatusFilter, Task, TaskError, TaskUpdate};
 
 use crate::entity::{self, Column, Entity};

@@ -11,6 +11,7 @@ mod faults;
 mod hardening;
 mod jwks;
 mod metrics;
+mod model;
 mod openapi;
 mod operations;
 mod revocation;

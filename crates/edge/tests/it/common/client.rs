@@ -32,6 +32,11 @@ impl Client {
         }
     }
 
+    /// The edge's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// `/api/{id}/tasks`.
     pub fn tasks(&self) -> String {
         format!("/api/{}/tasks", self.id)

@@ -291,3 +291,44 @@ async fn a_flood_of_unknown_kids_does_not_flood_the_web_app() {
     assert!(server.fetches() <= 2, "{} fetches", server.fetches());
     stack.finish().await;
 }
+
+/// The JWKS endpoint not listening at all when the edge starts (connection
+/// refused, not an error answer), then up, then down mid-run and back with
+/// a rotated key: 503 (never a hang, never a 401) until keys are loaded;
+/// the known key keeps working through the outage; the new key works once
+/// the endpoint is back.
+async fn jwks_down_at_start_and_mid_run(verify: Verify) {
+    let old = TestKey::ed25519_a("old");
+    let new = TestKey::ed25519_b("new");
+    let addr = JwksServer::reserve();
+    let web = format!("http://{addr}");
+    let stack = start(&web, verify).await;
+    let with_old = old.sign(&claims("alice", &web));
+    let early = alice(&stack, &with_old);
+    let early = early.get(early.tasks()).reply(503).await;
+    assert!(early.headers.get("www-authenticate").is_none());
+    assert_eq!(stack.readyz().await.0, 503);
+
+    let mut server = JwksServer::start_at(addr, &[old.jwk()]).await;
+    stack.wait_ready().await;
+    alice(&stack, &with_old).create("keys loaded late").await;
+
+    server.stop().await;
+    alice(&stack, &with_old).create("JWKS down").await;
+    let with_new = new.sign(&claims("alice", &web));
+    unauthorized(&alice(&stack, &with_new)).await;
+
+    let _server = JwksServer::start_at(addr, &[old.jwk(), new.jwk()]).await;
+    // The refetch cooldown (1 s) may still hold the first tries back.
+    eventually("the rotated key is picked up", || async {
+        let client = alice(&stack, &with_new);
+        let status = client.get(client.tasks()).send().await.status().as_u16();
+        assert!(matches!(status, 200 | 401), "answered {status}");
+        (status == 200).then_some(())
+    })
+    .await;
+    assert_eq!(alice(&stack, &with_new).list("").await.len(), 2);
+    stack.finish().await;
+}
+
+local_and_remote!(jwks_down_at_start_and_mid_run);

@@ -19,7 +19,7 @@ pub const MIGRATION_LOCK_KEY: i64 = 0x7461_736b_736d_6967;
 /// How long start-up keeps trying to reach the database.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a call waits for a pool connection. Well under the edge's
+/// How long a call waits for a PostgreSQL pool connection. Well under the edge's
 /// upstream timeout (2 s, twice with its one retry): while the database is
 /// down, a call fails fast as UNAVAILABLE (the edge answers 503) instead of
 /// waiting for the edge to give up (504).
@@ -42,7 +42,11 @@ pub async fn connect(
         .acquire_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false);
     if is_sqlite(database_url) {
+        // An embedded file is never "down": waiting for its one connection
+        // is queueing, not an outage.
         options
+            .connect_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(CONNECT_TIMEOUT)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)

@@ -69,7 +69,11 @@ async fn postgres_every_user_sees_exactly_their_own_tasks() {
                 batch.push(op);
             }
         }
+        let before = done;
         done += batch.len() as u64;
+        if done / 10_000 > before / 10_000 {
+            eprintln!("model: {done} operations, 0 divergences so far");
+        }
         let at = |i: usize| format!("seed {seed}, step {step}, op {i}");
         let running: Vec<_> = batch
             .into_iter()

@@ -167,8 +167,8 @@ k8s-dev-secret:
             echo "DATABASE_URL=postgres://todo:$password@postgres:5432/todo"
         )
 
-# Every test a fresh machine can run (CI runs this): Rust (and through Envoy), then the web app's.
-test: test-rust test-envoy test-contract test-web
+# Every test a fresh machine can run (CI runs this): Rust (and through Envoy), the API contract, the fuzz smoke, then the web app's.
+test: test-rust test-envoy test-contract fuzz-smoke test-web
 
 # Write the edge's OpenAPI document to crates/edge/openapi.json (a test keeps it equal to the generated one).
 openapi:
@@ -194,6 +194,48 @@ test-sqlite: test-deps
 # parser, which the metrics tests parse /metrics with.
 test-deps:
     @python3 -c 'import prometheus_client' 2>/dev/null || pip install --quiet 'prometheus-client==0.26.0'
+
+# The model-based isolation test, long: MODEL_OPS operations (default
+# 100 000; `just test` runs 3000) through edge, tasks and PostgreSQL;
+# MODEL_SEED replays a run (the seed is printed).
+model:
+    MODEL_OPS="${MODEL_OPS:-100000}" cargo nextest run -p edge --no-fail-fast --no-capture -E 'test(/^model::/)'
+
+# Every fuzz target (fuzz/: cargo fuzz, libFuzzer) for FUZZ_SECS seconds
+# each (default 600), from the seeds in fuzz/seeds plus the corpus it keeps
+# in fuzz/corpus. A crash stops it; the input is in fuzz/artifacts.
+fuzz:
+    just fuzz-run "${FUZZ_SECS:-600}" --release
+
+# Every fuzz target for a few seconds (`just test` runs this), built
+# without optimisation: a smoke, and a quick build on a fresh machine.
+fuzz-smoke:
+    just fuzz-run "${FUZZ_SECS:-5}" --dev
+
+# Builds the fuzz targets (PROFILE: --release or --dev), runs each for SECS
+# seconds, prints executions per target.
+fuzz-run secs profile="--release":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+    # cargo fuzz passes flags that rustc calls nightly-only; stable rustc
+    # accepts them with RUSTC_BOOTSTRAP. No sanitizer: the code under test
+    # forbids `unsafe`; -a keeps debug assertions (overflow checks) on.
+    export RUSTC_BOOTSTRAP=1
+    cargo fuzz build -s none -a {{profile}}
+    mkdir -p fuzz/logs
+    for target in $(cargo fuzz list); do
+        mkdir -p "fuzz/corpus/$target"
+        log="fuzz/logs/$target.log"
+        if ! cargo fuzz run -s none -a {{profile}} "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+            -max_total_time={{secs}} -print_final_stats=1 > "$log" 2>&1; then
+            tail -n 30 "$log"
+            echo "fuzz: $target crashed (log $log, input in fuzz/artifacts/$target)" >&2
+            exit 1
+        fi
+        runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+        echo "fuzz: $target: $runs executions in {{secs}} s, 0 crashes"
+    done
 
 # The edge's black-box scenarios against a running edge: TEST_EDGE_URL etc. (README, Tests).
 test-external:

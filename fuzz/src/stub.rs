@@ -1,7 +1,8 @@
-//! A stub tasks service for the edge target: it answers every call with a
-//! task owned by the caller, and panics (a fuzz finding) when a call arrives
-//! without a valid internal credential for the `x-user-id` it names, or for
-//! anyone but the one user whose token the target holds.
+//! A stub tasks service for the edge target (with gRPC health, SERVING):
+//! it answers every call with a task owned by the caller, and panics (a
+//! fuzz finding) when a call arrives without a valid internal credential for
+//! the `x-user-id` it names, or for anyone but the one user whose token the
+//! target holds.
 
 use auth_core::{InternalVerifier, UserId};
 use proto::tasks as pb;
@@ -139,8 +140,12 @@ pub fn start() -> String {
         verifier: InternalVerifier::new(Some(&secret)).expect("internal verifier"),
     };
     let incoming = tonic::transport::server::TcpIncoming::from(listener);
+    // Health says SERVING, as the real service's does: `/readyz` is 200.
+    let (reporter, health) = tonic_health::server::health_reporter();
+    runtime.block_on(reporter.set_serving::<TasksServer<Stub>>());
     runtime.spawn(
         tonic::transport::Server::builder()
+            .add_service(health)
             .add_service(TasksServer::new(stub))
             .serve_with_incoming(incoming),
     );

@@ -82,6 +82,31 @@ impl<'a> TokenCase<'a> {
     }
 }
 
+/// `header.payload` signed with HS256 and `secret`, as the web app (and the
+/// edge, for the internal credential) sign.
+pub fn sign_hs256(secret: &str, header: &[u8], payload: &[u8]) -> String {
+    let message = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+    let signature =
+        jsonwebtoken::crypto::sign(message.as_bytes(), &key, jsonwebtoken::Algorithm::HS256)
+            .expect("HMAC");
+    format!("{message}.{signature}")
+}
+
+/// What a target checks once `token` (made from `case`) verified as
+/// `user_id`: it was not tampered with, and it meets every rule.
+pub fn check_verified(case: &TokenCase, token: &str, user_id: &str, expect: &Expect) {
+    assert!(
+        case.kind != Kind::Tampered || case.unchanged(),
+        "a tampered token verified: {token}"
+    );
+    check_accepted(token, user_id, expect);
+}
+
 /// `NOW` → the current Unix time.
 fn with_now(payload: &[u8]) -> Vec<u8> {
     let now = jsonwebtoken::get_current_timestamp().to_string();

@@ -41,14 +41,8 @@ async fn postgres_every_user_sees_exactly_their_own_tasks() {
     let stack = Stack::builder().backend(Backend::Postgres).start().await;
     let mut rng = Rng::new(seed);
     let users: Vec<String> = USERS.iter().map(|name| stack.user_id(name)).collect();
-    let callers: Vec<Caller> = USERS
-        .iter()
-        .enumerate()
-        .map(|(user, name)| Caller {
-            user,
-            client: stack.user(name),
-        })
-        .collect();
+    let mut callers = sign_in(&stack);
+    let mut signed_at = std::time::Instant::now();
     let bad = bad_tokens(&stack, &users[0]);
     let mut model = Model::new(USERS.len());
 
@@ -56,6 +50,11 @@ async fn postgres_every_user_sees_exactly_their_own_tasks() {
     let mut step = 0;
     while done < total {
         step += 1;
+        // Tokens live 15 minutes; a long run signs its users in again.
+        if signed_at.elapsed() > std::time::Duration::from_secs(600) {
+            callers = sign_in(&stack);
+            signed_at = std::time::Instant::now();
+        }
         // One to four operations at once, never two on the same user's own
         // tasks (their order would be up to the scheduler).
         let mut batch: Vec<Op> = Vec::new();
@@ -114,6 +113,18 @@ async fn postgres_every_user_sees_exactly_their_own_tasks() {
     let left: usize = model.tasks.iter().map(|tasks| tasks.len()).sum();
     eprintln!("model: {done} operations in {step} steps, 0 divergences ({left} tasks left)");
     stack.finish().await;
+}
+
+/// Every user with a fresh token.
+fn sign_in(stack: &Stack) -> Vec<Caller> {
+    USERS
+        .iter()
+        .enumerate()
+        .map(|(user, name)| Caller {
+            user,
+            client: stack.user(name),
+        })
+        .collect()
 }
 
 fn apply(model: &mut Model, change: Change, created: Option<i64>, at: &str) {

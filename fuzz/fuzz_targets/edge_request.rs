@@ -22,10 +22,6 @@ use tower::ServiceExt;
 const SECRET: &str = "fuzz-better-auth-secret-0123456789-abcdef";
 const URL: &str = "http://localhost:3000";
 
-/// Errors that are not problem+json yet: issue 9 item 7 (405 has an empty
-/// body), fixed on another branch; remove this when it is merged.
-const EMPTY_BODY_KNOWN: [u16; 1] = [405];
-
 fn router() -> &'static Router {
     static ROUTER: OnceLock<Router> = OnceLock::new();
     ROUTER.get_or_init(|| {
@@ -109,7 +105,7 @@ fuzz_target!(|data: &[u8]| {
         "answered {status}: {}",
         String::from_utf8_lossy(&body)
     );
-    if status >= 400 && !EMPTY_BODY_KNOWN.contains(&status) {
+    if status >= 400 {
         assert_eq!(
             content_type.as_deref(),
             Some("application/problem+json"),

@@ -160,6 +160,12 @@ impl Op {
                     .collect();
                 op.expect = Expect::List(listed);
             }
+            5..=6 if rng.chance(15) => {
+                // Another spelling of the id (one task has one URL): 404.
+                let spelling = *rng.pick(&["+", "0", "%20", "00"]);
+                op.rest = format!("/{spelling}{id}");
+                op.expect = Expect::Status(404);
+            }
             5..=6 => {
                 op.rest = format!("/{id}");
                 op.expect = own.map_or(Expect::Status(404), |task| Expect::Task(id, task));
@@ -177,6 +183,8 @@ impl Op {
                     None => json!({ "title": title, "description": description }),
                 });
                 op.expect = match (&own, title_ok && description_ok) {
+                    // A negative id is not a task path at all: 404 before the body is read.
+                    _ if id < 0 => Expect::Status(404),
                     (_, false) => Expect::Status(422),
                     (None, true) => Expect::Status(404),
                     (Some(old), true) => {

@@ -83,6 +83,8 @@ fuzz_target!(|data: &[u8]| {
     let Some(request) = request(data) else {
         return;
     };
+    // A HEAD answer has the headers of a GET and no body.
+    let head = request.method() == Method::HEAD;
     let router = router().clone();
     let (status, content_type, body) = todo_fuzz::runtime().block_on(async move {
         let response = router
@@ -111,7 +113,9 @@ fuzz_target!(|data: &[u8]| {
             Some("application/problem+json"),
             "{status} is not problem+json"
         );
-        let problem: Value = serde_json::from_slice(&body).expect("a problem+json body");
-        assert_eq!(problem["status"], status, "problem status");
+        if !head {
+            let problem: Value = serde_json::from_slice(&body).expect("a problem+json body");
+            assert_eq!(problem["status"], status, "problem status");
+        }
     }
 });

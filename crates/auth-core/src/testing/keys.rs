@@ -125,8 +125,7 @@ impl TestKey {
             URL_SAFE_NO_PAD.encode(header),
             URL_SAFE_NO_PAD.encode(payload)
         );
-        let signature = jsonwebtoken::crypto::sign(message.as_bytes(), &self.encoding, self.alg)
-            .expect("sign with a test key");
+        let signature = self.signature(&message);
         format!("{message}.{signature}")
     }
 
@@ -141,20 +140,19 @@ impl TestKey {
     /// A token with exactly this JSON header (whatever its `alg` says),
     /// signed with this key's own algorithm.
     pub fn sign_with_json_header(&self, header: &Value, claims: &Value) -> String {
-        let message = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let signature = match &self.signer {
+        self.sign_bytes(header.to_string().as_bytes(), claims.to_string().as_bytes())
+    }
+
+    /// The base64url signature of `message` (`header.payload`) with this key.
+    fn signature(&self, message: &str) -> String {
+        match &self.signer {
             Signer::Jwt(alg, key) => jsonwebtoken::crypto::sign(message.as_bytes(), key, *alg)
                 .expect("sign with a test key"),
             Signer::P521(key) => {
                 let signature: p521::ecdsa::Signature = key.sign(message.as_bytes());
                 URL_SAFE_NO_PAD.encode(signature.to_bytes())
             }
-        };
-        format!("{message}.{signature}")
+        }
     }
 }
 

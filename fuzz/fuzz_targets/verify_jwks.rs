@@ -1,5 +1,5 @@
 //! `TokenVerifier::verify` with the JWKS key source: a local JWKS endpoint
-//! publishes one key of each algorithm (kids `ed`, `es`, `rs`, `ps`);
+//! publishes one key of each algorithm (`TestKey::one_of_each`);
 //! prefix[1] picks the signing key. Raw, signed and tampered tokens (see
 //! `todo_fuzz::token`): a tampered token never verifies; an accepted one
 //! meets every rule.
@@ -16,7 +16,7 @@ const URL: &str = "http://localhost:3000";
 
 struct Fixture {
     verifier: TokenVerifier,
-    keys: [TestKey; 4],
+    keys: Vec<TestKey>,
     _server: JwksServer,
 }
 
@@ -24,7 +24,7 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let runtime = todo_fuzz::runtime();
-        let keys = TestKey::one_of_each();
+        let keys = TestKey::one_of_each().to_vec();
         let jwks: Vec<_> = keys.iter().map(TestKey::jwk).collect();
         let server = runtime.block_on(JwksServer::start(&jwks));
         let settings = AuthSettings {
@@ -64,7 +64,7 @@ fuzz_target!(|data: &[u8]| {
             audience: URL,
             leeway: 10,
             max_lifetime: 900,
-            algorithms: &["EdDSA", "ES256", "RS256", "PS256"],
+            algorithms: &["EdDSA", "ES256", "ES512", "RS256", "PS256"],
         };
         check_verified(&case, &token, claims.user_id.as_str(), &expect);
     }

@@ -150,7 +150,7 @@ describe("bounded input", () => {
 
     const { token } = (await (await api("/token", { cookie })).json()) as { token: string };
     const claims = decodeJwt(token);
-    expect(Object.keys(claims).sort()).toEqual(["aud", "exp", "iat", "iss", "sub"]);
+    expect(Object.keys(claims).sort()).toEqual(["aud", "exp", "iat", "iss", "sid", "sub"]);
     expect(claims.sub).toBe(session.user.id);
     expect(token.length).toBeLessThan(400);
   });

@@ -1,7 +1,8 @@
 //! A revocation feed on 127.0.0.1 playing the web app's
 //! `GET /api/internal/revocations[?since=<cursor>]`: it checks the bearer
 //! secret, answers the whole list or the changes since a cursor, counts its
-//! polls, and can fail, stop and start again.
+//! polls (and its full answers), and can fail, stop and start again, or
+//! hold a revocation that only full answers carry.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,8 @@ use super::{Shutdown, TestServer, read_head};
 
 #[derive(Default)]
 struct State {
-    /// (sid, exp, the cursor value at which it was recorded).
+    /// (sid, exp, the cursor value at which it was recorded; 0: seen by
+    /// no incremental read).
     revoked: Vec<(String, i64, u64)>,
     /// Advances by one per revocation; answers carry it as their cursor.
     clock: u64,
@@ -29,6 +31,7 @@ pub struct RevocationFeedServer {
     secret: String,
     state: Arc<Mutex<State>>,
     polls: watch::Sender<u64>,
+    full_answers: watch::Sender<u64>,
     server: Option<TestServer>,
 }
 
@@ -41,6 +44,7 @@ impl RevocationFeedServer {
             secret: secret.to_owned(),
             state: Arc::default(),
             polls: watch::Sender::new(0),
+            full_answers: watch::Sender::new(0),
             server: None,
         };
         server.serve(listener);
@@ -48,14 +52,14 @@ impl RevocationFeedServer {
     }
 
     fn serve(&mut self, listener: TcpListener) {
-        let (state, polls, secret) = (
-            Arc::clone(&self.state),
-            self.polls.clone(),
-            self.secret.clone(),
-        );
+        let counters = Counters {
+            polls: self.polls.clone(),
+            full_answers: self.full_answers.clone(),
+        };
+        let (state, secret) = (Arc::clone(&self.state), self.secret.clone());
         self.server = Some(
             TestServer::start_on(listener, |listener, shutdown| {
-                accept(listener, state, polls, secret, shutdown)
+                accept(listener, state, counters, secret, shutdown)
             })
             .expect("start the feed server"),
         );
@@ -75,6 +79,15 @@ impl RevocationFeedServer {
         state.revoked.push((sid.to_owned(), exp, at));
     }
 
+    /// Records that session `sid` ended, but so that no incremental answer
+    /// (`?since=`) carries it, only full ones: what a revocation missed by
+    /// the incremental reads looks like (e.g. a row committed later than
+    /// the feed's overlap allows for).
+    pub fn revoke_unannounced(&self, sid: &str, exp: i64) {
+        let mut state = self.state.lock().expect("state");
+        state.revoked.push((sid.to_owned(), exp, 0));
+    }
+
     /// Answers `status` to every poll from now on (`None`: the feed again).
     pub fn fail_with(&self, status: Option<u16>) {
         self.state.lock().expect("state").failing = status;
@@ -83,6 +96,11 @@ impl RevocationFeedServer {
     /// Polls answered so far (successful or not), as a watch.
     pub fn polls(&self) -> watch::Receiver<u64> {
         self.polls.subscribe()
+    }
+
+    /// Full answers (every revocation, no cursor asked) served so far.
+    pub fn full_answers(&self) -> u64 {
+        *self.full_answers.borrow()
     }
 
     /// Waits until `n` more polls than `seen` have been answered.
@@ -108,6 +126,13 @@ impl RevocationFeedServer {
     }
 }
 
+/// What the feed counts, as watches.
+#[derive(Clone)]
+struct Counters {
+    polls: watch::Sender<u64>,
+    full_answers: watch::Sender<u64>,
+}
+
 /// The feed's answer to `target` (path and query) for this state.
 fn answer(state: &State, target: &str) -> Result<String, (u16, &'static str)> {
     let since = match target.split_once("?since=") {
@@ -126,7 +151,7 @@ fn answer(state: &State, target: &str) -> Result<String, (u16, &'static str)> {
 async fn accept(
     listener: TcpListener,
     state: Arc<Mutex<State>>,
-    polls: watch::Sender<u64>,
+    counters: Counters,
     secret: String,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
@@ -136,7 +161,7 @@ async fn accept(
             accepted = listener.accept() => accepted?,
             () = &mut shutdown => return Ok(()),
         };
-        let (state, polls, secret) = (Arc::clone(&state), polls.clone(), secret.clone());
+        let (state, counters, secret) = (Arc::clone(&state), counters.clone(), secret.clone());
         tokio::spawn(async move {
             let Some(request) = read_head(&mut stream).await else {
                 return;
@@ -156,13 +181,17 @@ async fn accept(
                     },
                 }
             };
+            // Counted before the answer leaves, so whoever acts on it sees the count.
+            if status == 200 && !target.contains("?since=") {
+                counters.full_answers.send_modify(|n| *n += 1);
+            }
             let response = format!(
                 "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()
             );
             let _ = stream.write_all(response.as_bytes()).await;
             let _ = stream.shutdown().await;
-            polls.send_modify(|p| *p += 1);
+            counters.polls.send_modify(|p| *p += 1);
         });
     }
 }

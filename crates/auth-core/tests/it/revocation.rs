@@ -1,7 +1,9 @@
 //! Ended sessions: tokens whose `sid` the web app's revocation feed lists
 //! are refused within 2 s by every verifier, including ones started later;
-//! an outage of the feed loses nothing; checks never run before the
-//! signature's; without a current list, tokens with `sid` are not judged.
+//! an outage of the feed loses nothing, nor does a revocation the
+//! incremental reads missed (the periodic full resync brings it); checks
+//! never run before the signature's; without a current list, tokens with
+//! `sid` are not judged.
 
 use std::time::{Duration, Instant};
 
@@ -174,6 +176,35 @@ async fn an_outage_of_the_feed_loses_no_revocation() {
     assert_eq!(
         verifier.verify(&token("during")).await,
         Err(TokenError::SessionEnded)
+    );
+}
+
+#[tokio::test]
+async fn a_revocation_the_incremental_reads_missed_comes_with_the_periodic_full_resync() {
+    let feed = RevocationFeedServer::start(FEED_SECRET).await;
+    let mut settings = settings(&feed);
+    settings.auth_revocation_poll_ms = 50;
+    settings.auth_revocation_resync_secs = 1;
+    let verifier = settings.verifier().expect("verifier");
+    ready(&verifier).await;
+    verifier
+        .verify(&token("missed"))
+        .await
+        .expect("accepted before");
+
+    let full_before = feed.full_answers();
+    feed.revoke_unannounced("missed", now() + 960);
+    eventually("the missed revocation is enforced", || async {
+        match verifier.verify(&token("missed")).await {
+            Err(TokenError::SessionEnded) => Some(()),
+            Ok(_) => None,
+            Err(other) => panic!("refused for another reason: {other}"),
+        }
+    })
+    .await;
+    assert!(
+        feed.full_answers() > full_before,
+        "refused before any full answer carried it"
     );
 }
 

@@ -200,6 +200,13 @@ export function jwtPlugin(settings: Pick<AuthSettings, "secret" | "baseURL" | "m
   });
 }
 
+/**
+ * The most rows a Better Auth query without its own limit reads (its default
+ * is 100): far beyond the sessions one user can hold (each sign-in makes
+ * one, at most 3 per 10 s per address), small enough to stay a bound.
+ */
+export const FIND_MANY_LIMIT = 1_000_000;
+
 export function createAuthOptions(settings: AuthSettings) {
   const baseURL = normalizeBaseURL(settings.baseURL);
   const secret = checkSecret(settings.secret, settings.mode);
@@ -223,6 +230,12 @@ export function createAuthOptions(settings: AuthSettings) {
     // (table `rateLimit`) so restarts and replicas share them.
     rateLimit: { storage: "database" },
     advanced: {
+      // Better Auth runs a session's delete hooks (which record ended sessions,
+      // src/lib/auth/revocations.ts) only for the rows a `findMany` returns,
+      // and that reads 100 rows unless told otherwise: "sign out everywhere",
+      // a ban or a user's deletion would leave the 101st session's tokens
+      // valid. No query of the app's relies on that default.
+      database: { defaultFindManyLimit: FIND_MANY_LIMIT },
       ipAddress: settings.clientAddressHeader
         ? { ipAddressHeaders: [settings.clientAddressHeader], trustedProxies: settings.trustedProxies ?? [] }
         : { trustedProxies: settings.trustedProxies ?? [] },

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, request as httpRequest } from "node:http";
-import { betterAuth } from "better-auth";
+import { betterAuth, type BetterAuthPlugin } from "better-auth";
 import { toNodeHandler } from "better-auth/node";
 import { memoryAdapter } from "better-auth/adapters/memory";
 import { getMigrations } from "better-auth/db/migration";
@@ -34,16 +34,19 @@ export function makeAuth(opts: {
   database?: Parameters<typeof createAuthOptions>[0]["database"];
   /** Key pair settings in `jwks` mode (algorithm, rotation), as AUTH_JWKS_* would give them. */
   jwks?: JwksSettings;
+  /** Plugins a deployment might add to the app's (e.g. Better Auth's admin plugin). */
+  plugins?: BetterAuthPlugin[];
 }) {
-  return betterAuth(
-    createAuthOptions({
-      secret: opts.secret,
-      baseURL: opts.baseURL,
-      mode: opts.mode ?? "hs256",
-      database: opts.database ?? memoryDb(),
-      jwks: opts.jwks,
-    }),
-  );
+  const options = createAuthOptions({
+    secret: opts.secret,
+    baseURL: opts.baseURL,
+    mode: opts.mode ?? "hs256",
+    database: opts.database ?? memoryDb(),
+    jwks: opts.jwks,
+  });
+  // Typed as the app's own instance: a test reaches an added plugin's endpoints through a cast.
+  const plugins = [...options.plugins, ...(opts.plugins ?? [])] as typeof options.plugins;
+  return betterAuth({ ...options, plugins });
 }
 
 export interface HttpServed {

@@ -7,9 +7,11 @@
  */
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import type { BetterAuthOptions, BetterAuthPlugin } from "better-auth";
 import { getMigrations } from "better-auth/db/migration";
 import { createAuthOptions, type AuthSettings } from "@/lib/auth-options";
-import { memoryDb, migratedSqlite } from "./auth";
+import { openSqlite } from "@/lib/database";
+import { memoryDb } from "./auth";
 import { newSecret, tempDir } from "./services";
 
 export const PG_URL = process.env.TEST_DATABASE_URL?.startsWith("postgres") ? process.env.TEST_DATABASE_URL : undefined;
@@ -23,13 +25,20 @@ export interface Storage {
   name: string;
   /** False when the test machine has no such database (the tests are skipped). */
   available: boolean;
-  open(): Promise<OpenedStorage>;
+  /** Fresh and migrated for the app's options plus `plugins`. */
+  open(plugins?: BetterAuthPlugin[]): Promise<OpenedStorage>;
 }
 
 const MIGRATION = { secret: newSecret(), baseURL: "http://localhost:3000", mode: "hs256" as const };
 
+/** The app's options with `plugins` added, as a deployment would add them. */
+function withPlugins(settings: AuthSettings, plugins: BetterAuthPlugin[]): BetterAuthOptions {
+  const options = createAuthOptions(settings);
+  return { ...options, plugins: [...options.plugins, ...plugins] };
+}
+
 /** A new, migrated PostgreSQL database of its own on TEST_DATABASE_URL's server. */
-export async function freshPostgres(prefix: string): Promise<OpenedStorage> {
+export async function freshPostgres(prefix: string, plugins: BetterAuthPlugin[] = []): Promise<OpenedStorage> {
   const { Pool } = await import("pg");
   const name = `${prefix}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
   const admin = new Pool({ connectionString: PG_URL, max: 1 });
@@ -49,7 +58,7 @@ export async function freshPostgres(prefix: string): Promise<OpenedStorage> {
     await admin.end();
   };
   try {
-    await (await getMigrations(createAuthOptions({ ...MIGRATION, database: pool }))).runMigrations();
+    await (await getMigrations(withPlugins({ ...MIGRATION, database: pool }, plugins))).runMigrations();
   } catch (error) {
     await close();
     throw error;
@@ -66,9 +75,10 @@ export const STORAGES: Storage[] = [
   {
     name: "SQLite",
     available: true,
-    open: async () => {
+    open: async (plugins = []) => {
       const dir = tempDir("web-storage-");
-      const db = await migratedSqlite(join(dir, "auth.sqlite"), MIGRATION);
+      const db = openSqlite(join(dir, "auth.sqlite"));
+      await (await getMigrations(withPlugins({ ...MIGRATION, database: db.database }, plugins))).runMigrations();
       const close = async () => {
         await db.close();
         rmSync(dir, { recursive: true, force: true });
@@ -79,6 +89,6 @@ export const STORAGES: Storage[] = [
   {
     name: "PostgreSQL",
     available: PG_URL !== undefined,
-    open: () => freshPostgres("web_storage_test"),
+    open: (plugins) => freshPostgres("web_storage_test", plugins),
   },
 ];

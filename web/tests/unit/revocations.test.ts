@@ -5,6 +5,8 @@
  * recording and the feed run on each storage: Better Auth's memory adapter,
  * SQLite (`just dev`) and PostgreSQL (compose; when TEST_DATABASE_URL is set).
  */
+import type { BetterAuthPlugin } from "better-auth";
+import { admin } from "better-auth/plugins";
 import { decodeJwt } from "jose";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { FEED_PATH, serveRevocationFeed } from "@/lib/auth/revocation-feed";
@@ -25,11 +27,14 @@ const BASE = "http://localhost:3000";
 const FEED_SECRET = newSecret();
 const PASSWORD = "correct-horse-battery";
 
-/** A Better Auth instance with the app's options on a fresh `storage` (closed after the test). */
-async function setup(storage: Storage) {
-  const { database, close } = await storage.open();
+/**
+ * A Better Auth instance with the app's options (plus `plugins`, as a
+ * deployment might add them) on a fresh `storage`, closed after the test.
+ */
+async function setup(storage: Storage, plugins?: BetterAuthPlugin[]) {
+  const { database, close } = await storage.open(plugins);
   onTestFinished(close);
-  const auth = makeAuth({ secret: newSecret(), baseURL: BASE, database });
+  const auth = makeAuth({ secret: newSecret(), baseURL: BASE, database, plugins });
   const db = async () => (await auth.$context).adapter as unknown as RevocationAdapter;
   const feed = async (since?: number): Promise<RevocationFeed> => {
     const url = `${BASE}${FEED_PATH}${since === undefined ? "" : `?since=${since}`}`;
@@ -51,6 +56,11 @@ async function setup(storage: Storage) {
       .join("; ");
   };
   return { auth, db, feed, revoked, signIn };
+}
+
+/** The admin plugin's endpoint the ban test calls (the app's own instance type does not list it). */
+interface AdminApi {
+  banUser(input: { headers: Headers; body: { userId: string } }): Promise<unknown>;
 }
 
 const sidOf = (token: string) => decodeJwt(token).sid as string;
@@ -118,6 +128,45 @@ for (const storage of STORAGES) {
         await auth.api.revokeSessions({ headers: new Headers({ cookie: a }) });
         const ended = await revoked();
         for (const sid of sids) expect(ended).toContain(sid);
+      });
+
+      it("sign out everywhere ends every session, beyond Better Auth's default page of 100 rows", async () => {
+        const { auth, revoked, signIn } = await setup(storage);
+        const address = email();
+        const { cookie } = await signUp(auth, address);
+        const others: string[] = [];
+        for (let i = 0; i < 105; i++) others.push(await signIn(address));
+        const sids = await Promise.all([cookie, ...others].map(async (c) => sidOf(await getToken(auth, c))));
+        await auth.api.revokeSessions({ headers: new Headers({ cookie }) });
+        const ended = await revoked();
+        expect(sids.filter((sid) => !ended.has(sid))).toEqual([]);
+      }, 60_000);
+
+      it("deleting the user through Better Auth (deleteUser; the admin plugin's removeUser) ends every session", async () => {
+        const { auth, revoked, signIn } = await setup(storage);
+        const address = email();
+        const { userId, cookie: a } = await signUp(auth, address);
+        const b = await signIn(address);
+        const sids = await Promise.all([a, b].map(async (cookie) => sidOf(await getToken(auth, cookie))));
+        await (await auth.$context).internalAdapter.deleteUser(userId);
+        const ended = await revoked();
+        for (const sid of sids) expect(ended).toContain(sid);
+      });
+
+      it("a ban with the admin plugin, when a deployment adds it, ends every session of the banned user", async () => {
+        const { auth, revoked, signIn } = await setup(storage, [admin()]);
+        const moderator = await signUp(auth, email());
+        await (await auth.$context).internalAdapter.updateUser(moderator.userId, { role: "admin" });
+        const address = email();
+        const { userId, cookie: a } = await signUp(auth, address);
+        const b = await signIn(address);
+        const sids = await Promise.all([a, b].map(async (cookie) => sidOf(await getToken(auth, cookie))));
+        const api = auth.api as unknown as AdminApi;
+        await api.banUser({ headers: new Headers({ cookie: moderator.cookie }), body: { userId } });
+        const ended = await revoked();
+        for (const sid of sids) expect(ended).toContain(sid);
+        expect(ended).not.toContain(sidOf(await getToken(auth, moderator.cookie)));
+        await expect(signIn(address)).rejects.toThrow(/banned/i);
       });
 
       it("an expired session is listed although nobody deleted it", async () => {

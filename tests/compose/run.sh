@@ -100,6 +100,9 @@ python3 tests/compose/check_scaling.py
 step "restart: restart postgres; down && up"
 python3 tests/compose/check_restart.py
 
+step "sign-out: every edge refuses the ended session's token; postgres restart; a new edge"
+python3 tests/compose/check_revocation.py
+
 step "jwks mode (edge, then auth-verify fetching keys from web)"
 python3 tests/compose/check_jwks.py
 

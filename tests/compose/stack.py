@@ -188,6 +188,17 @@ class Stack:
                 raise CheckFailed(f"{service}: {len(found)} healthy containers, wanted {count}")
             time.sleep(1)
 
+    def run_detached(self, service: str, **env: str) -> Container:
+        """Another container of `service` (`docker compose run -d --no-deps`,
+        with `env` added): same image, settings and network, no published
+        ports, so it can run beside the service's own containers. Not part of
+        `containers(service)`; remove it with `docker rm -f`."""
+        args = ["run", "-d", "--no-deps"]
+        for key, value in env.items():
+            args += ["-e", f"{key}={value}"]
+        name = self.compose(*args, service, capture=True).strip().splitlines()[-1]
+        return Container.inspect(name)
+
     def psql(self, sql: str) -> str:
         """Runs SQL in the postgres container as the database owner."""
         return self.compose(
@@ -287,6 +298,19 @@ class User:
         self.cookies.clear()
         resp = self.auth("POST", "/api/auth/sign-in/email", {"email": self.email, "password": self.password})
         expect(resp.status == 200, f"sign-in of {self.email}: {resp.describe()}")
+
+    def another_session(self) -> User:
+        """The same person signed in again elsewhere (another browser): a
+        second Better Auth session, with its own cookie and token."""
+        other = User(self.stack, self.email, self.password, id=self.id)
+        other.sign_in()
+        other.refresh_token()
+        return other
+
+    def sign_out(self) -> None:
+        """The Sign out button: POST /api/auth/sign-out with the cookie."""
+        resp = self.auth("POST", "/api/auth/sign-out", {})
+        expect(resp.status == 200, f"sign-out of {self.email}: {resp.describe()}")
 
     def refresh_token(self) -> str:
         """A fresh JWT from /api/auth/token with the session cookie."""

@@ -4,13 +4,16 @@
  * app's revocation feed over HTTP; two REAL Rust edges poll the feed
  * (AUTH_REVOCATION_SECRET). Sign-out, revokeOtherSessions and
  * revokeSessions: the old JWT gets 401 at every edge within 2 s, other
- * sessions keep working.
+ * sessions keep working. With Better Auth's admin plugin added (as a
+ * deployment might), a ban does the same for every session of the user.
  */
 import { join } from "node:path";
+import { admin } from "better-auth/plugins";
 import { decodeJwt } from "jose";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { makeAuth, migratedSqlite, newUser, getToken, serveAuth, type HttpServed } from "../support/auth";
 import { Services, freePort, newSecret, startBackend } from "../support/services";
+import { STORAGES } from "../support/storage";
 
 const services = new Services("todo-interop-revocation-");
 let failed = false;
@@ -59,10 +62,10 @@ afterAll(async () => {
 const list = (edge: string, userId: string, token: string) =>
   fetch(`${edge}/api/${userId}/tasks`, { headers: { authorization: `Bearer ${token}` } });
 
-/** Polls every edge until it refuses `token`; returns the slowest time from `since`. */
-async function refusedEverywhere(userId: string, token: string, since: number): Promise<number> {
+/** Polls every edge (of `on`) until it refuses `token`; returns the slowest time from `since`. */
+async function refusedEverywhere(userId: string, token: string, since: number, on = edges): Promise<number> {
   let slowest = 0;
-  for (const edge of edges) {
+  for (const edge of on) {
     for (;;) {
       const res = await list(edge, userId, token);
       if (res.status === 401) {
@@ -79,13 +82,13 @@ async function refusedEverywhere(userId: string, token: string, since: number): 
   return slowest;
 }
 
-async function acceptedEverywhere(userId: string, token: string) {
-  for (const edge of edges) expect((await list(edge, userId, token)).status).toBe(200);
+async function acceptedEverywhere(userId: string, token: string, on = edges) {
+  for (const edge of on) expect((await list(edge, userId, token)).status).toBe(200);
 }
 
-/** Another session of the same user (another browser). */
-async function signIn(email: string) {
-  const { headers } = await auth.api.signInEmail({
+/** Another session of the same user (another browser), on `through` (default: the app's instance). */
+async function signIn(email: string, through = auth) {
+  const { headers } = await through.api.signInEmail({
     body: { email, password: "correct-horse-battery" },
     returnHeaders: true,
   });
@@ -93,11 +96,11 @@ async function signIn(email: string) {
     .getSetCookie()
     .map((c) => c.split(";")[0]!)
     .join("; ");
-  return { cookie, token: await getToken(auth, cookie) };
+  return { cookie, token: await getToken(through, cookie) };
 }
 
-async function emailOf(userId: string) {
-  const ctx = await auth.$context;
+async function emailOf(userId: string, through = auth) {
+  const ctx = await through.$context;
   return (await ctx.internalAdapter.findUserById(userId))!.email;
 }
 
@@ -153,5 +156,56 @@ describe("ended sessions at the Rust edges", () => {
       headers: { authorization: `Bearer ${newSecret()}` },
     });
     expect(wrong.status).toBe(401);
+  });
+});
+
+/** The admin plugin's endpoint the ban test calls (the app's own instance type does not list it). */
+interface AdminApi {
+  banUser(input: { headers: Headers; body: { userId: string } }): Promise<unknown>;
+}
+
+// The app does not enable the admin plugin; a deployment that adds it gets
+// bans covered too: here the app's options plus admin(), with an edge of its own.
+describe("ended sessions at a Rust edge, with Better Auth's admin plugin added", () => {
+  let withAdmin: ReturnType<typeof makeAuth>;
+  let servedWithAdmin: HttpServed | undefined;
+  let closeStorage: () => Promise<void> = async () => {};
+  let edge: string[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const sqlite = STORAGES.find((s) => s.name === "SQLite")!;
+    const storage = await sqlite.open([admin()]);
+    closeStorage = storage.close;
+    withAdmin = makeAuth({ secret: SECRET, baseURL: origin, database: storage.database, plugins: [admin()] });
+    servedWithAdmin = await serveAuth(withAdmin, port, { revocationSecret: FEED_SECRET });
+    const backend = await startBackend(services, {
+      betterAuthSecret: SECRET,
+      betterAuthUrl: origin,
+      label: "admin",
+      extraEdgeEnv: { AUTH_REVOCATION_SECRET: FEED_SECRET },
+    });
+    edge = [backend.edgeUrl];
+  });
+
+  afterAll(async () => {
+    await servedWithAdmin?.close();
+    await closeStorage();
+  });
+
+  it("a ban: every session's JWT of the banned user gets 401 within 2 s; the admin's keeps working", async () => {
+    const moderator = await newUser(withAdmin, "Moderator");
+    await (await withAdmin.$context).internalAdapter.updateUser(moderator.userId, { role: "admin" });
+    const erin = await newUser(withAdmin, "Erin");
+    const other = await signIn(await emailOf(erin.userId, withAdmin), withAdmin);
+    await acceptedEverywhere(erin.userId, erin.token, edge);
+
+    const api = withAdmin.api as unknown as AdminApi;
+    await api.banUser({ headers: new Headers({ cookie: moderator.cookie }), body: { userId: erin.userId } });
+    const since = Date.now();
+    expect(await refusedEverywhere(erin.userId, erin.token, since, edge)).toBeLessThan(WITHIN_MS);
+    expect(await refusedEverywhere(erin.userId, other.token, since, edge)).toBeLessThan(WITHIN_MS);
+    await acceptedEverywhere(moderator.userId, moderator.token, edge);
   });
 });

@@ -90,12 +90,15 @@ impl AuthVerify for VerifyService {
     ) -> Result<Response<VerifyResponse>, Status> {
         let token = request.into_inner().token;
         match self.verifier.verify(&token).await {
-            Ok(claims) => Ok(Response::new(VerifyResponse {
-                user_id: claims.user_id.into_string(),
-                email: claims.email,
-                name: claims.name,
-                expires_at: claims.expires_at,
-            })),
+            Ok(claims) => {
+                tracing::Span::current().record("user_id", claims.user_id.as_str());
+                Ok(Response::new(VerifyResponse {
+                    user_id: claims.user_id.into_string(),
+                    email: claims.email,
+                    name: claims.name,
+                    expires_at: claims.expires_at,
+                }))
+            }
             Err(error) => {
                 tracing::info!(reason = %error, "token refused");
                 Err(if error.is_retryable() {
@@ -136,6 +139,17 @@ pub async fn serve(
     GRPC_METRICS.describe();
     let served = tonic::transport::Server::builder()
         .layer(GRPC_METRICS)
+        // A call's span continues the caller's trace (the edge's remote
+        // mode, Envoy): the method, and the user once verified.
+        .trace_fn(|request| {
+            let span = tracing::info_span!(
+                "grpc",
+                method = %request.uri().path(),
+                user_id = tracing::field::Empty,
+            );
+            service_kit::trace::continue_trace(&span, request.headers());
+            span
+        })
         .add_service(health)
         .add_service(reflection)
         .add_service(service)

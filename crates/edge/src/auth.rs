@@ -27,19 +27,41 @@ pub enum Authenticator {
 }
 
 impl Authenticator {
-    /// The token's claims, or why not. In remote mode the call to
-    /// auth-verify is counted in [`crate::metrics::UPSTREAM_CALLS`] (in
-    /// process, auth-core counts the verification itself).
+    /// The token's claims, or why not, in a `verify token` span that
+    /// records the mode (`local` or `remote`), the outcome (`ok`, or the
+    /// metrics' outcome: `unauthenticated`, `unavailable`, `timeout`…) and,
+    /// once verified, the user id; never anything of the token itself. In
+    /// remote mode the call to auth-verify is counted in
+    /// [`crate::metrics::UPSTREAM_CALLS`] (in process, auth-core counts the
+    /// verification itself).
+    #[tracing::instrument(
+        name = "verify token",
+        skip_all,
+        fields(mode = self.mode(), outcome, user_id)
+    )]
     pub async fn verify(&self, token: &str) -> Result<Claims, ApiError> {
         let started = std::time::Instant::now();
         let verified = self.check(token).await;
+        let outcome = verified
+            .as_ref()
+            .map_or_else(crate::metrics::outcome_of, |_| "ok");
+        let span = tracing::Span::current();
+        span.record("outcome", outcome);
+        if let Ok(claims) = &verified {
+            span.record("user_id", claims.user_id.as_str());
+        }
         if let Self::Remote { .. } = self {
-            let outcome = verified
-                .as_ref()
-                .map_or_else(crate::metrics::outcome_of, |_| "ok");
             crate::metrics::upstream_call("auth-verify", "Verify", outcome, started.elapsed());
         }
         verified
+    }
+
+    /// `local` (auth-core in the edge) or `remote` (auth-verify).
+    fn mode(&self) -> &'static str {
+        match self {
+            Self::Local(_) => "local",
+            Self::Remote { .. } => "remote",
+        }
     }
 
     async fn check(&self, token: &str) -> Result<Claims, ApiError> {
@@ -73,6 +95,8 @@ async fn verify_remotely(
         token: token.to_owned(),
     });
     request.set_timeout(timeout);
+    // auth-verify's span joins this request's trace.
+    service_kit::trace::inject(request.metadata_mut().as_mut());
     let mut client = client.clone();
     let reply = tokio::time::timeout(timeout, client.verify(request))
         .await

@@ -4,6 +4,8 @@
 use anyhow::Context;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::{Resource, trace::SdkTracerProvider};
+use tracing::Metadata;
+use tracing_subscriber::filter::{FilterFn, filter_fn};
 use tracing_subscriber::{EnvFilter, layer::SubscriberExt, util::SubscriberInitExt};
 
 /// Keeps the trace exporter alive; flushes pending spans when dropped.
@@ -20,6 +22,19 @@ impl Drop for Telemetry {
     }
 }
 
+/// Spans that only an exported trace needs: the SQL statement spans
+/// (sea-orm's `tracing-spans`) and the edge's `verify token`. Log lines have
+/// the enclosing spans (request, call, repository function) for context.
+fn is_trace_only(meta: &Metadata<'_>) -> bool {
+    meta.is_span() && (meta.target().starts_with("sea_orm") || meta.name() == "verify token")
+}
+
+/// With no exporter, the trace-only spans are off from their call sites
+/// on: they cost a request nothing (no span, no field formatted).
+fn without_trace_only_spans() -> FilterFn<impl Fn(&Metadata<'_>) -> bool> {
+    filter_fn(|meta| !is_trace_only(meta))
+}
+
 /// Logs to stderr (level from `RUST_LOG`, default `info`), and exports
 /// traces by OTLP/gRPC when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 pub fn init_telemetry(service: &'static str) -> anyhow::Result<Telemetry> {
@@ -32,7 +47,10 @@ pub fn init_telemetry(service: &'static str) -> anyhow::Result<Telemetry> {
     let registry = tracing_subscriber::registry().with(filter).with(fmt);
     // Set but empty (as docker-compose.yml passes it by default) means unset.
     if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_none_or(|url| url.is_empty()) {
-        registry.try_init().context("could not set up logging")?;
+        registry
+            .with(without_trace_only_spans())
+            .try_init()
+            .context("could not set up logging")?;
         return Ok(Telemetry { provider: None });
     }
     let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -51,4 +69,41 @@ pub fn init_telemetry(service: &'static str) -> anyhow::Result<Telemetry> {
     Ok(Telemetry {
         provider: Some(provider),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::span::{Attributes, Id};
+    use tracing_subscriber::layer::{Context, Layer};
+
+    use super::*;
+
+    /// The names of the spans opened.
+    #[derive(Clone, Default)]
+    struct Opened(Arc<Mutex<Vec<&'static str>>>);
+
+    impl<S: tracing::Subscriber> Layer<S> for Opened {
+        fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
+            self.0.lock().expect("spans").push(attrs.metadata().name());
+        }
+    }
+
+    #[test]
+    fn without_an_exporter_the_trace_only_spans_are_not_opened() {
+        let opened = Opened::default();
+        let subscriber = tracing_subscriber::registry()
+            .with(without_trace_only_spans())
+            .with(opened.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let _request = tracing::info_span!("request").entered();
+            let _verify = tracing::info_span!("verify token").entered();
+            let _repository = tracing::info_span!("create").entered();
+            let _sql =
+                tracing::info_span!(target: "sea_orm::database", "sea_orm.query_one").entered();
+            tracing::info!("still logged");
+        });
+        assert_eq!(*opened.0.lock().expect("spans"), ["request", "create"]);
+    }
 }

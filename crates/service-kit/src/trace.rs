@@ -1,17 +1,23 @@
 //! W3C trace-context propagation between services: the edge writes the
-//! current span's `traceparent` into each gRPC call, and tasks continues that
-//! trace, so one request is one trace across services. Without an OTLP
-//! exporter there is no trace to propagate and both sides do nothing.
+//! current span's `traceparent` into each gRPC call, and tasks and
+//! auth-verify continue that trace, so one request is one trace across
+//! services. Without an OTLP exporter there is no trace to propagate and
+//! both sides do nothing.
 
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-struct FnInjector<F>(F);
+struct HeadersMut<'a>(&'a mut http::HeaderMap);
 
-impl<F: FnMut(&str, String)> Injector for FnInjector<F> {
+impl Injector for HeadersMut<'_> {
     fn set(&mut self, key: &str, value: String) {
-        (self.0)(key, value);
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(key.as_bytes()),
+            http::HeaderValue::try_from(value),
+        ) {
+            self.0.insert(name, value);
+        }
     }
 }
 
@@ -27,11 +33,11 @@ impl Extractor for Headers<'_> {
     }
 }
 
-/// Hands the current span's trace context (e.g. `traceparent`) to `set`,
-/// one header at a time.
-pub fn inject(set: impl FnMut(&str, String)) {
+/// Writes the current span's trace context (`traceparent`) into `headers`,
+/// e.g. a gRPC request's metadata (`request.metadata_mut().as_mut()`).
+pub fn inject(headers: &mut http::HeaderMap) {
     let context = tracing::Span::current().context();
-    TraceContextPropagator::new().inject_context(&context, &mut FnInjector(set));
+    TraceContextPropagator::new().inject_context(&context, &mut HeadersMut(headers));
 }
 
 /// Makes `span` part of the trace named in `headers`, when there is one.
@@ -53,14 +59,7 @@ mod tests {
 
     fn headers_from_current_span() -> http::HeaderMap {
         let mut headers = http::HeaderMap::new();
-        inject(|key, value| {
-            if let (Ok(name), Ok(value)) = (
-                http::HeaderName::from_bytes(key.as_bytes()),
-                http::HeaderValue::from_str(&value),
-            ) {
-                headers.insert(name, value);
-            }
-        });
+        inject(&mut headers);
         headers
     }
 

@@ -71,7 +71,9 @@ pub async fn connect(
 /// Applies pending migrations. On PostgreSQL they run under
 /// `pg_advisory_lock(MIGRATION_LOCK_KEY)`, taken and released on one
 /// dedicated connection, so replicas starting together migrate one at a time
-/// and the others find nothing left to do.
+/// and the others find nothing left to do. One span (`migrate`) holds the
+/// statements' spans, so start-up is one trace rather than one per statement.
+#[tracing::instrument(skip_all)]
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
     match db.get_database_backend() {
         DatabaseBackend::Postgres => migrate_postgres(db).await,

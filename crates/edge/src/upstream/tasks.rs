@@ -13,7 +13,7 @@ use proto::tasks as pb;
 use proto::tasks::tasks_client::TasksClient as GrpcClient;
 use proto::tasks::tasks_server::SERVICE_NAME;
 use tokio::time::Instant;
-use tonic::metadata::{MetadataKey, MetadataValue};
+use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -137,14 +137,7 @@ impl TasksClient {
             let metadata = request.metadata_mut();
             metadata.insert(proto::USER_ID_METADATA, user_id.clone());
             metadata.insert("authorization", authorization.clone());
-            service_kit::trace::inject(|key, value| {
-                if let (Ok(key), Ok(value)) = (
-                    MetadataKey::from_bytes(key.as_bytes()),
-                    MetadataValue::try_from(value),
-                ) {
-                    metadata.insert(key, value);
-                }
-            });
+            service_kit::trace::inject(metadata.as_mut());
             let status =
                 match tokio::time::timeout(remaining, call(self.client.clone(), request)).await {
                     Err(_) => return Err(ApiError::Timeout(TASKS)),

@@ -21,6 +21,11 @@ this on the rendered objects:
   rendered ConfigMap;
 - every NetworkPolicy selects existing pods, and so does every pod selector
   among its peers (same namespace);
+- every container with an admin listener (`*_ADMIN_LISTEN_ADDR`) declares
+  that port, named `admin`, its pod carries the matching
+  `prometheus.io/scrape`, `prometheus.io/port` and `prometheus.io/path`
+  annotations (and no pod has them without an admin listener), a
+  NetworkPolicy lets something reach that port, and no Service exposes it;
 - every HorizontalPodAutoscaler targets an existing Deployment or
   StatefulSet that leaves `replicas` to it; every PodDisruptionBudget selects
   existing pods; every Ingress backend is an existing Service port.
@@ -302,6 +307,76 @@ def check_network_policies(objects: list[Obj]) -> list[str]:
     return problems
 
 
+def admin_ports(workload: Obj) -> list[tuple[Obj, int]]:
+    """Each container's admin listener port (`*_ADMIN_LISTEN_ADDR=host:port`)."""
+    found = []
+    for container in (pod_spec(workload) or {}).get("containers") or []:
+        for env in container.get("env") or []:
+            if env.get("name", "").endswith("_ADMIN_LISTEN_ADDR") and env.get("value"):
+                port = str(env["value"]).rsplit(":", 1)[-1]
+                found.append((container, int(port) if port.isdigit() else -1))
+    return found
+
+
+def allows_ingress(policy: Obj, port: int) -> bool:
+    for rule in (policy.get("spec") or {}).get("ingress") or []:
+        for allowed in rule.get("ports") or []:
+            if allowed.get("port") in (port, "admin"):
+                return True
+    return False
+
+
+def check_metrics(objects: list[Obj]) -> list[str]:
+    problems = []
+    policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
+    services = [o for o in objects if o.get("kind") == "Service"]
+    for workload in workloads(objects):
+        name = name_of(workload)
+        namespace = namespace_of(workload)
+        labels = pod_labels(workload)
+        template = (workload.get("spec") or {}).get("template") or {}
+        annotations = (template.get("metadata") or {}).get("annotations") or {}
+        ports = admin_ports(workload)
+        if not ports and "prometheus.io/scrape" in annotations:
+            problems.append(f"{name}: prometheus.io/scrape without an *_ADMIN_LISTEN_ADDR")
+        for container, port in ports:
+            declared = [
+                p for p in container.get("ports") or [] if p.get("containerPort") == port
+            ]
+            if not any(p.get("name") == "admin" for p in declared):
+                problems.append(
+                    f"{name}: container {container.get('name')}: admin port {port} "
+                    "is not declared as port `admin`"
+                )
+            wanted = {
+                "prometheus.io/scrape": "true",
+                "prometheus.io/port": str(port),
+                "prometheus.io/path": "/metrics",
+            }
+            for key, value in wanted.items():
+                if annotations.get(key) != value:
+                    problems.append(f"{name}: pod annotation {key} is not {value!r}")
+            if not any(
+                namespace_of(policy) == namespace
+                and selector_matches((policy.get("spec") or {}).get("podSelector"), labels)
+                and allows_ingress(policy, port)
+                for policy in policies
+            ):
+                problems.append(f"{name}: no NetworkPolicy lets a scraper reach admin port {port}")
+            for svc in services:
+                spec = svc.get("spec") or {}
+                if not spec.get("selector"):
+                    continue
+                if namespace_of(svc) != namespace or not selector_matches(
+                    {"matchLabels": spec.get("selector") or {}}, labels
+                ):
+                    continue
+                for svc_port in spec.get("ports") or []:
+                    if svc_port.get("targetPort", svc_port.get("port")) in (port, "admin"):
+                        problems.append(f"{name_of(svc)}: exposes {name}'s admin port {port}")
+    return problems
+
+
 def check_scaling(objects: list[Obj]) -> list[str]:
     problems = []
     for hpa in (o for o in objects if o.get("kind") == "HorizontalPodAutoscaler"):
@@ -357,6 +432,7 @@ def check(objects: list[Obj], documented: dict[str, set[str]]) -> list[str]:
         + check_services(objects)
         + check_refs(objects, documented)
         + check_network_policies(objects)
+        + check_metrics(objects)
         + check_scaling(objects)
         + check_ingresses(objects)
     )

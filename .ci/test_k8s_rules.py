@@ -76,8 +76,22 @@ def deployment(name: str, port_name: str = "grpc", port: int = 50052) -> dict:
     }
 
 
+def with_admin_listener(workload: dict, port: int) -> dict:
+    """`workload` with a metrics listener, declared and annotated."""
+    template = workload["spec"]["template"]
+    template["metadata"]["annotations"] = {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": str(port),
+        "prometheus.io/path": "/metrics",
+    }
+    main = template["spec"]["containers"][0]
+    main["ports"].append({"name": "admin", "containerPort": port})
+    main["env"].append({"name": "TASKS_ADMIN_LISTEN_ADDR", "value": f"0.0.0.0:{port}"})
+    return workload
+
+
 def good_objects() -> list:
-    tasks = deployment("tasks")
+    tasks = with_admin_listener(deployment("tasks"), 9152)
     edge = deployment("edge", "http", 8080)
     return [
         {
@@ -118,6 +132,26 @@ def good_objects() -> list:
                         "from": [
                             {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "edge"}}}
                         ]
+                    }
+                ],
+            },
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": "allow-metrics-scrape", "namespace": NS},
+            "spec": {
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "tasks"}},
+                "ingress": [
+                    {
+                        "from": [
+                            {
+                                "namespaceSelector": {
+                                    "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+                                }
+                            }
+                        ],
+                        "ports": [{"port": 9152, "protocol": "TCP"}],
                     }
                 ],
             },
@@ -300,6 +334,32 @@ class Rules(unittest.TestCase):
             ]
         }
         self.assertCaught(objects, "ingress peer")
+
+    def test_admin_listener_is_declared_annotated_reachable_and_private(self):
+        def annotations(objects: list) -> dict:
+            template = find(objects, "Deployment", "tasks")["spec"]["template"]
+            return template["metadata"]["annotations"]
+
+        objects = good_objects()
+        container(objects)["ports"].pop()
+        self.assertCaught(objects, "admin port 9152 is not declared as port `admin`")
+        objects = good_objects()
+        annotations(objects)["prometheus.io/port"] = "9180"
+        self.assertCaught(objects, "pod annotation prometheus.io/port is not '9152'")
+        objects = good_objects()
+        del annotations(objects)["prometheus.io/scrape"]
+        self.assertCaught(objects, "pod annotation prometheus.io/scrape is not 'true'")
+        objects = good_objects()
+        objects.remove(find(objects, "NetworkPolicy", "allow-metrics-scrape"))
+        self.assertCaught(objects, "no NetworkPolicy lets a scraper reach admin port 9152")
+        objects = good_objects()
+        ports = find(objects, "Service", "tasks-headless")["spec"]["ports"]
+        ports.append({"name": "metrics", "port": 9152, "targetPort": "admin"})
+        self.assertCaught(objects, "Service/tasks-headless: exposes")
+        objects = good_objects()
+        edge = find(objects, "Deployment", "edge")["spec"]["template"]["metadata"]
+        edge["annotations"] = {"prometheus.io/scrape": "true"}
+        self.assertCaught(objects, "prometheus.io/scrape without an *_ADMIN_LISTEN_ADDR")
 
     def test_autoscaler_target_and_replicas(self):
         objects = good_objects()

@@ -168,7 +168,13 @@ k8s-dev-secret:
         )
 
 # Every test a fresh machine can run (CI runs this): Rust (and through Envoy), the API contract, the fuzz smoke, then the web app's.
-test: test-rust test-envoy test-contract fuzz-smoke test-web
+test: test-rust test-envoy test-docs-browser test-contract fuzz-smoke test-web
+
+# The docs page in headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium),
+# offline: every operation and the Authorize button shown. Plain `cargo nextest
+# run` skips it for want of Chromium.
+test-docs-browser:
+    cargo nextest run -p edge --no-fail-fast --run-ignored only -E 'test(/^docs_browser::/)'
 
 # Write the edge's OpenAPI document to crates/edge/openapi.json (a test keeps it equal to the generated one).
 openapi:

@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod common;
 mod connections;
+mod docs_browser;
 mod faults;
 mod hardening;
 mod jwks;

@@ -141,15 +141,7 @@ pub async fn serve(
         .layer(GRPC_METRICS)
         // A call's span continues the caller's trace (the edge's remote
         // mode, Envoy): the method, and the user once verified.
-        .trace_fn(|request| {
-            let span = tracing::info_span!(
-                "grpc",
-                method = %request.uri().path(),
-                user_id = tracing::field::Empty,
-            );
-            service_kit::trace::continue_trace(&span, request.headers());
-            span
-        })
+        .trace_fn(service_kit::trace::grpc_span)
         .add_service(health)
         .add_service(reflection)
         .add_service(service)

@@ -40,6 +40,19 @@ pub fn inject(headers: &mut http::HeaderMap) {
     TraceContextPropagator::new().inject_context(&context, &mut HeadersMut(headers));
 }
 
+/// A gRPC server's span for one call (tonic's `Server::trace_fn`): the
+/// method, and `user_id` for the service to record once it knows the
+/// caller; it continues the caller's trace.
+pub fn grpc_span(request: &http::Request<()>) -> tracing::Span {
+    let span = tracing::info_span!(
+        "grpc",
+        method = %request.uri().path(),
+        user_id = tracing::field::Empty,
+    );
+    continue_trace(&span, request.headers());
+    span
+}
+
 /// Makes `span` part of the trace named in `headers`, when there is one.
 pub fn continue_trace(span: &tracing::Span, headers: &http::HeaderMap) {
     if !headers.contains_key("traceparent") {

@@ -53,15 +53,7 @@ pub async fn serve(
     Server::builder()
         .timeout(REQUEST_TIMEOUT)
         .layer(crate::metrics::GRPC)
-        .trace_fn(|request| {
-            let span = tracing::info_span!(
-                "grpc",
-                method = %request.uri().path(),
-                user_id = tracing::field::Empty,
-            );
-            service_kit::trace::continue_trace(&span, request.headers());
-            span
-        })
+        .trace_fn(service_kit::trace::grpc_span)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(tasks)

@@ -10,6 +10,7 @@ use axum::http::{HeaderValue, header, request::Parts};
 use proto::auth::VerifyRequest;
 use proto::auth::auth_verify_client::AuthVerifyClient;
 use tonic::transport::Channel;
+use tracing::Instrument;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -34,18 +35,21 @@ impl Authenticator {
     /// remote mode the call to auth-verify is counted in
     /// [`crate::metrics::UPSTREAM_CALLS`] (in process, auth-core counts the
     /// verification itself).
-    #[tracing::instrument(
-        name = "verify token",
-        skip_all,
-        fields(mode = self.mode(), outcome, user_id)
-    )]
     pub async fn verify(&self, token: &str) -> Result<Claims, ApiError> {
+        // Its own handle, not `Span::current()`: with no exporter the span
+        // is off (`service_kit::telemetry`), and the current span would be
+        // the request's.
+        let span = tracing::info_span!(
+            "verify token",
+            mode = self.mode(),
+            outcome = tracing::field::Empty,
+            user_id = tracing::field::Empty,
+        );
         let started = std::time::Instant::now();
-        let verified = self.check(token).await;
+        let verified = self.check(token).instrument(span.clone()).await;
         let outcome = verified
             .as_ref()
             .map_or_else(crate::metrics::outcome_of, |_| "ok");
-        let span = tracing::Span::current();
         span.record("outcome", outcome);
         if let Ok(claims) = &verified {
             span.record("user_id", claims.user_id.as_str());

@@ -25,9 +25,9 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeProtectedHeader } from "jose";
-import { Services, WEB_DIR, binPath, freePort, newSecret, startBackend } from "../support/services";
+import { WEB_DIR, binPath, freePort, newSecret, startBackend, testServices } from "../support/services";
 import { migrate, startWeb, webEnv } from "../support/web";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -70,14 +70,14 @@ afterAll(async () => {
 });
 
 describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
-  const services = new Services(`todo-e2e-${mode}-`);
-  let failed = false;
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === "fail") failed = true;
-  });
   let web = "";
   let edge = "";
   const pageErrors: string[] = [];
+  const services = testServices(`todo-e2e-${mode}-`, () => {
+    if (pageErrors.length) {
+      console.log(`[${mode}] browser console errors (the provoked 401/503s are expected):\n` + pageErrors.join("\n"));
+    }
+  });
 
   beforeAll(async () => {
     if (mode === "external") {
@@ -112,13 +112,6 @@ describe.each<Mode>(MODES)("Todo app in Chromium, AUTH_JWT_MODE=%s", (mode) => {
     await migrate(services, env);
     await startWeb(services, env, { port: webPort });
     await services.waitForHttp("edge", `${edge}/readyz`, { timeoutMs: 30_000 });
-  });
-
-  afterAll(async () => {
-    await services.stop({ failed });
-    if (pageErrors.length) {
-      console.log(`[${mode}] browser console errors (the provoked 401/503s are expected):\n` + pageErrors.join("\n"));
-    }
   });
 
   /** Everything a page reported against the CSP, in any context of this mode. */

@@ -12,20 +12,12 @@
  * Binary: DOCTOR_BIN, default ../target/debug/doctor.
  */
 import { execFile } from "node:child_process";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { makeAuth, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { Services, binPath, freePort, newSecret, startBackend, type Backend } from "../support/services";
+import { binPath, freePort, newSecret, startBackend, testServices, type Backend } from "../support/services";
 
-const services = new Services("todo-interop-doctor-");
-let failed = false;
-afterEach((ctx) => {
-  if (ctx.task.result?.state === "fail") failed = true;
-});
 const servers: HttpServed[] = [];
-afterAll(async () => {
-  await services.stop({ failed });
-  await Promise.all(servers.map((s) => s.close()));
-});
+const services = testServices("todo-interop-doctor-", () => Promise.all(servers.map((s) => s.close())));
 
 const PASSWORD = "correct-horse-battery"; // signUp's default
 type Env = Record<string, string | undefined>;

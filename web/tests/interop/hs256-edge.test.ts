@@ -6,22 +6,18 @@
  * Binaries: EDGE_BIN / TASKS_BIN, default ../target/debug/{edge,tasks}.
  */
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TodoApi, TokenCache, type Task } from "@/lib/api-client";
 import { getToken, makeAuth, migratedSqlite, newUser, signUp } from "../support/auth";
-import { Services, newSecret, startBackend } from "../support/services";
+import { newSecret, startBackend, testServices } from "../support/services";
 
 const WEB_ORIGIN = "http://localhost:3000"; // BETTER_AUTH_URL for both sides: iss = aud = this
 const SECRET = newSecret();
 
-const services = new Services("todo-interop-");
-let failed = false;
-afterEach((ctx) => {
-  if (ctx.task.result?.state === "fail") failed = true;
-});
 let edge = "";
 let auth: ReturnType<typeof makeAuth>;
 let closeDb: () => Promise<void> = async () => {};
+const services = testServices("todo-interop-", () => closeDb());
 
 async function call(method: string, path: string, token?: string, body?: unknown) {
   const headers: Record<string, string> = {};
@@ -41,11 +37,6 @@ beforeAll(async () => {
 
 /** Two fresh users: every test makes its own, so none depends on another's data. */
 const aliceAndBob = () => Promise.all([newUser(auth, "Alice"), newUser(auth, "Bob")]);
-
-afterAll(async () => {
-  await services.stop({ failed });
-  await closeDb();
-});
 
 describe("HS256 tokens from Better Auth at the Rust edge", () => {
   it("accepts the token for the user's own path (201 create, 200 list)", async () => {

@@ -13,24 +13,16 @@
  *   JWKS-mode app (same BETTER_AUTH_URL).
  */
 import { decodeProtectedHeader } from "jose";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { betterAuth } from "better-auth";
 import { jwt, signJWT, type JwtOptions } from "better-auth/plugins";
 import { jwksSettingsFromEnv } from "@/lib/auth";
 import { SUPPORTED_JWKS_ALGS, createAuthOptions, tokenPayload } from "@/lib/auth-options";
 import { getToken, makeAuth, memoryDb, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { Services, freePort, newSecret, startBackend } from "../support/services";
+import { freePort, newSecret, startBackend, testServices } from "../support/services";
 
-const services = new Services("todo-interop-jwks-algs-");
-let failed = false;
-afterEach((ctx) => {
-  if (ctx.task.result?.state === "fail") failed = true;
-});
 const servers: HttpServed[] = [];
-afterAll(async () => {
-  await services.stop({ failed });
-  await Promise.all(servers.map((s) => s.close()));
-});
+const services = testServices("todo-interop-jwks-algs-", () => Promise.all(servers.map((s) => s.close())));
 
 /** The edge's settings for these tests: a 1 s refetch cooldown (default 30 s). */
 const EDGE_ENV = { AUTH_JWKS_REFETCH_COOLDOWN_SECS: "1" };

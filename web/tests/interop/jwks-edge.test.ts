@@ -14,20 +14,12 @@
  * rotation: jwks-rotation.test.ts.
  */
 import { decodeProtectedHeader } from "jose";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { getToken, makeAuth, newUser, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { Services, freePort, newSecret, startBackend } from "../support/services";
+import { freePort, newSecret, startBackend, testServices } from "../support/services";
 
-const services = new Services("todo-interop-jwks-");
-let failed = false;
-afterEach((ctx) => {
-  if (ctx.task.result?.state === "fail") failed = true;
-});
 const servers: HttpServed[] = [];
-afterAll(async () => {
-  await services.stop({ failed });
-  await Promise.all(servers.map((s) => s.close()));
-});
+const services = testServices("todo-interop-jwks-", () => Promise.all(servers.map((s) => s.close())));
 
 /** The edge's settings for these tests: a 1 s refetch cooldown (default 30 s). */
 const EDGE_ENV = { AUTH_JWKS_REFETCH_COOLDOWN_SECS: "1" };

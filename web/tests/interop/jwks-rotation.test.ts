@@ -14,18 +14,12 @@
  *    refused with 401 while token C is accepted.
  */
 import { decodeProtectedHeader } from "jose";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { countingProxy, getToken, makeAuth, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { Services, freePort, newSecret, startBackend } from "../support/services";
+import { freePort, newSecret, startBackend, testServices } from "../support/services";
 
 const ROTATION_SECS = 2;
 const GRACE_SECS = 8;
-
-const services = new Services("todo-interop-jwks-rotation-");
-let failed = false;
-afterEach((ctx) => {
-  if (ctx.task.result?.state === "fail") failed = true;
-});
 
 let web: HttpServed;
 let proxy: Awaited<ReturnType<typeof countingProxy>>;
@@ -33,8 +27,7 @@ let auth: ReturnType<typeof makeAuth>;
 let edge = "";
 let alice: { userId: string; cookie: string };
 
-afterAll(async () => {
-  await services.stop({ failed });
+const services = testServices("todo-interop-jwks-rotation-", async () => {
   await proxy?.close();
   await web?.close();
 });

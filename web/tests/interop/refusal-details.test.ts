@@ -15,21 +15,13 @@
  */
 import { betterAuth } from "better-auth";
 import { jwt, type JwtOptions } from "better-auth/plugins";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createAuthOptions, tokenPayload } from "@/lib/auth-options";
 import { getToken, makeAuth, memoryDb, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { Services, freePort, newSecret, startBackend } from "../support/services";
+import { freePort, newSecret, startBackend, testServices } from "../support/services";
 
-const services = new Services("todo-interop-details-");
-let failed = false;
-afterEach((ctx) => {
-  if (ctx.task.result?.state === "fail") failed = true;
-});
 const servers: HttpServed[] = [];
-afterAll(async () => {
-  await services.stop({ failed });
-  await Promise.all(servers.map((s) => s.close()));
-});
+const services = testServices("todo-interop-details-", () => Promise.all(servers.map((s) => s.close())));
 
 const SECRET = newSecret();
 const db = memoryDb();

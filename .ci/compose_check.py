@@ -28,7 +28,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from compose_file import COMPOSE, ROOT, load_services
+
 REQUIRED_SERVICES = {"postgres", "web", "edge", "tasks", "auth-verify"}
 PUBLISHED = {"web", "edge"}
 SCALED = "tasks"
@@ -38,17 +39,6 @@ problems: list[str] = []
 
 def problem(text: str) -> None:
     problems.append(text)
-
-
-def load_yaml(path: Path):
-    try:
-        from ruamel.yaml import YAML  # installed with check-jsonschema
-
-        return YAML(typ="safe", pure=True).load(path.read_text())
-    except ImportError:
-        import yaml
-
-        return yaml.safe_load(path.read_text())
 
 
 def workspace_bins() -> tuple[set[str], set[str]]:
@@ -145,9 +135,7 @@ def env_values(service: dict) -> dict[str, str]:
 
 
 def main() -> int:
-    compose_path = ROOT / "docker-compose.yml"
-    compose = load_yaml(compose_path)
-    services: dict = compose.get("services") or {}
+    services = load_services()
     bins, packages = workspace_bins()
 
     for missing in sorted(REQUIRED_SERVICES - set(services)):
@@ -155,7 +143,6 @@ def main() -> int:
 
     dockerfiles: dict[Path, Dockerfile] = {}
     for name, service in services.items():
-        service = service or {}
         profiles = service.get("profiles") or []
 
         # Health checks, and what they run.
@@ -230,7 +217,7 @@ def main() -> int:
 
     # Variables: every one read is documented in .env.example; the required
     # ones are set there (`just env` fills them).
-    text = compose_path.read_text()
+    text = COMPOSE.read_text()
     used = set(re.findall(r"\$\{([A-Z0-9_]+)", text))
     required = set(re.findall(r"\$\{([A-Z0-9_]+):?\?", text))
     example_path = ROOT / ".env.example"

@@ -23,10 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from compose_check import load_yaml  # noqa: E402
+from compose_file import ROOT, load_services, load_yaml
 
-ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS = ROOT / "deploy/prometheus/prometheus.yml"
 GRAFANA = ROOT / "deploy/grafana"
 DASHBOARDS = GRAFANA / "dashboards"
@@ -121,14 +119,13 @@ def check_dashboard(path: Path, datasource_uid: str, recorded: set[str], rules: 
 
 
 def main() -> int:
-    compose = load_yaml(ROOT / "docker-compose.yml")
-    services = compose.get("services") or {}
+    services = load_services()
 
     promtool("check", "config", str(PROMETHEUS))
     config = load_yaml(PROMETHEUS)
     jobs = {job.get("job_name"): job for job in config.get("scrape_configs") or []}
     for service, var in ADMIN_VARS.items():
-        addr = str(((services.get(service) or {}).get("environment") or {}).get(var, ""))
+        addr = str((services.get(service, {}).get("environment") or {}).get(var, ""))
         port = addr.rsplit(":", 1)[-1] if ":" in addr else None
         if port is None:
             problem(f"docker-compose.yml: {service} has no {var}")
@@ -141,7 +138,7 @@ def main() -> int:
         if service not in (sd.get("names") or []) or str(sd.get("port")) != port:
             problem(f"{PROMETHEUS.name}: job {service!r} must find {service}:{port} by DNS (every replica), as {var} says")
     for name in ("prometheus", "grafana"):
-        if "metrics" not in ((services.get(name) or {}).get("profiles") or []):
+        if "metrics" not in (services.get(name, {}).get("profiles") or []):
             problem(f"docker-compose.yml: {name} is not in the `metrics` profile")
 
     datasources = load_yaml(GRAFANA / "provisioning/datasources/prometheus.yml").get("datasources") or []
@@ -149,7 +146,7 @@ def main() -> int:
     if not uid or "prometheus:9090" not in str(datasources[0].get("url")):
         problem("grafana data source: needs a uid and the url http://prometheus:9090")
     providers = load_yaml(GRAFANA / "provisioning/dashboards/todo.yml").get("providers") or []
-    mounts = [str(v) for v in (services.get("grafana") or {}).get("volumes") or []]
+    mounts = [str(v) for v in services.get("grafana", {}).get("volumes") or []]
     for provider in providers:
         path = (provider.get("options") or {}).get("path")
         if not any(m.endswith(f":{path}:ro") or m.endswith(f":{path}") for m in mounts):

@@ -183,8 +183,10 @@ impl AuthSettings {
         }
     }
 
-    /// The issuer and audiences, or why they cannot be used.
-    fn checked_issuer_and_audiences(&self) -> Result<(String, Vec<String>), SettingsError> {
+    /// The issuer and audiences the verifier will demand, or why they
+    /// cannot be used: [`AuthSettings::validate`]'s own check (the doctor
+    /// reports it too, so the two never disagree).
+    pub fn checked_issuer_and_audiences(&self) -> Result<(String, Vec<String>), SettingsError> {
         let issuer = self.issuer();
         if issuer.chars().any(char::is_control) {
             return Err(SettingsError::InvalidClaimSetting(

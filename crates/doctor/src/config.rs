@@ -7,7 +7,6 @@
 //! [`Setup`] for the checks that follow.
 
 use auth_core::{AuthSettings, JwtMode};
-use serde::Deserialize;
 use service_kit::{Service, Source};
 
 use crate::report::Check;
@@ -44,15 +43,6 @@ impl Setup {
     }
 }
 
-/// `AUTH_JWT_ISSUER` and `AUTH_JWT_AUDIENCE`, read here even where the
-/// services do not read them yet.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ClaimSettings {
-    auth_jwt_issuer: Option<String>,
-    auth_jwt_audience: Option<String>,
-}
-
 /// Runs every configuration check; `edge_url` overrides the edge's address.
 pub fn check(source: &Source, edge_url: Option<&str>) -> (Setup, Vec<Check>) {
     let mut checks = Vec::new();
@@ -73,12 +63,7 @@ pub fn check(source: &Source, edge_url: Option<&str>) -> (Setup, Vec<Check>) {
     checks.push(service::<auth_verify::Config>(source));
     checks.push(mode(auth.auth_jwt_mode));
     checks.push(better_auth_url(&auth.better_auth_url));
-    let claims = service_kit::settings::<ClaimSettings>(source).unwrap_or_default();
-    let (issuer, audiences, check) = issuer_and_audiences(
-        &auth.better_auth_url,
-        claims.auth_jwt_issuer.as_deref(),
-        claims.auth_jwt_audience.as_deref(),
-    );
+    let (issuer, audiences, check) = issuer_and_audiences(&auth);
     checks.push(check);
     let edge_url = edge_url.map_or_else(
         || {
@@ -169,40 +154,33 @@ pub fn better_auth_url(value: &str) -> Check {
     Check::pass(name, format!("{value:?}"))
 }
 
-/// The issuer and audiences tokens must carry, and the line that states them.
-pub fn issuer_and_audiences(
-    better_auth_url: &str,
-    issuer: Option<&str>,
-    audience: Option<&str>,
-) -> (String, Vec<String>, Check) {
+/// The issuer and audiences tokens must carry, and the line that states
+/// them: auth-core's own reading and check of `AUTH_JWT_ISSUER` and
+/// `AUTH_JWT_AUDIENCE`, so the doctor expects what the verifier demands.
+/// When the verifier would refuse them, the values as read (for the token
+/// checks that follow) and the verifier's reason.
+pub fn issuer_and_audiences(auth: &AuthSettings) -> (String, Vec<String>, Check) {
     let name = "expected iss/aud";
-    let issuer = issuer
-        .map(str::trim)
-        .filter(|i| !i.is_empty())
-        .unwrap_or(better_auth_url)
-        .to_owned();
-    let listed = audience.map(split).unwrap_or_default();
-    let audiences = if audience.is_some_and(|a| !a.trim().is_empty()) {
-        listed
-    } else {
-        vec![better_auth_url.to_owned()]
-    };
-    if audiences.is_empty() {
-        let check = Check::fail(
-            name,
-            format!(
-                "AUTH_JWT_AUDIENCE {:?} names no audience",
-                audience.unwrap_or("")
+    match auth.checked_issuer_and_audiences() {
+        Ok((issuer, audiences)) => {
+            let check = Check::pass(
+                name,
+                format!(
+                    "iss {issuer:?}; aud one of {audiences:?} (AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE)"
+                ),
+            );
+            (issuer, audiences, check)
+        }
+        Err(error) => (
+            auth.issuer().to_owned(),
+            auth.audiences().into_iter().map(str::to_owned).collect(),
+            Check::fail(
+                name,
+                error.to_string(),
+                "list the accepted audiences separated by commas (or unset AUTH_JWT_AUDIENCE to accept BETTER_AUTH_URL), and give AUTH_JWT_ISSUER as Better Auth's jwt.issuer",
             ),
-            "list the accepted audiences separated by commas, or unset it to accept BETTER_AUTH_URL",
-        );
-        return (issuer, audiences, check);
+        ),
     }
-    let check = Check::pass(
-        name,
-        format!("iss {issuer:?}; aud one of {audiences:?} (AUTH_JWT_ISSUER, AUTH_JWT_AUDIENCE)"),
-    );
-    (issuer, audiences, check)
 }
 
 /// A comma-separated list, blanks dropped.
@@ -320,21 +298,36 @@ mod tests {
     }
 
     #[test]
-    fn issuer_and_audiences_default_to_the_url_and_audiences_are_a_list() {
+    fn issuer_and_audiences_are_the_verifiers_own() {
         let url = "http://localhost:3000";
-        let (issuer, audiences, check) = issuer_and_audiences(url, None, Some("  "));
+        let with = |issuer: Option<&str>, audience: Option<&str>| {
+            let mut auth = AuthSettings::jwks(url);
+            auth.auth_jwt_issuer = issuer.map(str::to_owned);
+            auth.auth_jwt_audience = audience.map(str::to_owned);
+            issuer_and_audiences(&auth)
+        };
+        let (issuer, audiences, check) = with(None, Some("  "));
         assert_eq!(
             (issuer.as_str(), audiences.as_slice()),
             (url, [url.to_owned()].as_slice())
         );
         assert_eq!(check.status, Status::Pass);
-        let (issuer, audiences, _) =
-            issuer_and_audiences(url, Some(" https://id.example "), Some("api, http://x ,"));
+        let (issuer, audiences, check) = with(Some("https://id.example"), Some("api, http://x"));
         assert_eq!(issuer, "https://id.example");
         assert_eq!(audiences, ["api", "http://x"]);
-        let (_, audiences, check) = issuer_and_audiences(url, None, Some(" , "));
-        assert!(audiences.is_empty());
-        assert_eq!(check.status, Status::Fail);
+        assert_eq!(check.status, Status::Pass);
+        // What the verifier refuses, the doctor reports in the verifier's words.
+        for (audience, why) in [
+            (" , ", "empty entry"),
+            ("api,", "empty entry"),
+            ("better-auth:session-cache", "session cookie cache"),
+        ] {
+            let (_, _, check) = with(None, Some(audience));
+            assert_eq!(check.status, Status::Fail, "{audience:?}");
+            assert!(check.to_string().contains(why), "{audience:?}: {check}");
+        }
+        let (_, _, check) = with(Some("http://a\n"), None);
+        assert!(check.to_string().contains("AUTH_JWT_ISSUER"), "{check}");
     }
 
     #[test]

@@ -115,6 +115,13 @@ impl TokenVerifier {
         &self,
         token: &str,
     ) -> Result<(Claims, Option<TimeLimits>), TokenError> {
+        self.verify_signed(token)
+            .await
+            .map_err(|error| jwt::reworded(token, error))
+    }
+
+    /// Header, key, signature, then claims.
+    async fn verify_signed(&self, token: &str) -> Result<(Claims, Option<TimeLimits>), TokenError> {
         let header = match jwt::inspect(token) {
             Ok(header) => header,
             // A token signed with a published key we cannot verify (e.g.

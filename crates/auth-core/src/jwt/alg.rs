@@ -1,6 +1,7 @@
-//! The JWS algorithms a key may be pinned to, and the signature check for
-//! each: jsonwebtoken for HS256, ES256, RS256 and PS256; ed25519-dalek's
-//! strict verification for EdDSA; RustCrypto's `p521` for ES512, which
+//! The JWS algorithms a key may be pinned to, and the one signature check
+//! for each: jsonwebtoken for HS256, ES256, RS256 and PS256; ed25519-dalek's
+//! strict verification for EdDSA (never jsonwebtoken's plain one, which
+//! accepts forgeries under a weak key); RustCrypto's `p521` for ES512, which
 //! jsonwebtoken lacks.
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
@@ -48,15 +49,15 @@ impl Alg {
         Self::ALL.into_iter().find(|alg| alg.name() == name)
     }
 
-    /// jsonwebtoken's name for it, except ES512, which it does not have.
+    /// jsonwebtoken's name for it, when jsonwebtoken verifies it here: not
+    /// EdDSA (verified strictly by ed25519-dalek) nor ES512 (which it lacks).
     fn jsonwebtoken(self) -> Option<Algorithm> {
         match self {
             Self::HS256 => Some(Algorithm::HS256),
-            Self::EdDSA => Some(Algorithm::EdDSA),
             Self::ES256 => Some(Algorithm::ES256),
             Self::RS256 => Some(Algorithm::RS256),
             Self::PS256 => Some(Algorithm::PS256),
-            Self::ES512 => None,
+            Self::EdDSA | Self::ES512 => None,
         }
     }
 }
@@ -100,7 +101,8 @@ impl PinnedKey {
         }
     }
 
-    /// A jsonwebtoken key for any algorithm but ES512; `None` for ES512.
+    /// A jsonwebtoken key for HS256, ES256, RS256 or PS256; `None` for
+    /// EdDSA (use [`PinnedKey::ed25519`]) and ES512 ([`PinnedKey::es512`]).
     pub fn jsonwebtoken(alg: Alg, key: DecodingKey) -> Option<Self> {
         alg.jsonwebtoken()?;
         Some(Self {
@@ -168,33 +170,37 @@ mod tests {
 
     const URL: &str = "http://localhost:3000";
 
-    /// The identity-point key, pinned without the load-time check.
-    fn weak_key(strict: bool) -> PinnedKey {
-        if strict {
-            let key = ed25519_dalek::VerifyingKey::from_bytes(&ED25519_IDENTITY).expect("a point");
-            PinnedKey::ed25519(key)
-        } else {
-            let x = URL_SAFE_NO_PAD.encode(ED25519_IDENTITY);
-            let key = DecodingKey::from_ed_components(&x).expect("a point");
-            PinnedKey::jsonwebtoken(Alg::EdDSA, key).expect("EdDSA")
-        }
-    }
-
-    /// Even a weak key that got past the JWKS check does not verify the
-    /// classic forgery (`R` = identity, `S` = 0): Ed25519 is verified
-    /// strictly. (Plain verification, `strict: false`, accepts it.)
+    /// Even a weak key that got past the JWKS check (the identity point,
+    /// pinned without the load-time check) does not verify the classic
+    /// forgery (`R` = identity, `S` = 0): Ed25519 is verified strictly.
     #[test]
     fn ed25519_signatures_are_verified_strictly() {
         let token = forged_ed25519_token("weak", &claims("mallory", URL));
         let header = inspect(&token).expect("well-formed");
         let rules = Rules::new(URL, &[URL], 0, 900);
+        let key = ed25519_dalek::VerifyingKey::from_bytes(&ED25519_IDENTITY).expect("a point");
         assert_eq!(
-            decode(&token, &header, &weak_key(true), &rules).map(|c| c.user_id),
+            decode(&token, &header, &PinnedKey::ed25519(key), &rules).map(|c| c.user_id),
             Err(TokenError::BadSignature)
         );
+        // The forgery this guards against: jsonwebtoken's plain check accepts it.
+        let x = URL_SAFE_NO_PAD.encode(ED25519_IDENTITY);
+        let plain = DecodingKey::from_ed_components(&x).expect("a point");
+        let (message, signature) = token.rsplit_once('.').expect("three segments");
         assert!(
-            decode(&token, &header, &weak_key(false), &rules).is_ok(),
-            "the forgery this guards against"
+            jsonwebtoken::crypto::verify(signature, message.as_bytes(), &plain, Algorithm::EdDSA)
+                .unwrap_or(false)
         );
+    }
+
+    /// The strict check is the only one for EdDSA: no jsonwebtoken key can
+    /// be pinned to it (nor to ES512, which jsonwebtoken lacks).
+    #[test]
+    fn eddsa_and_es512_keys_are_never_jsonwebtokens() {
+        let x = URL_SAFE_NO_PAD.encode(ED25519_IDENTITY);
+        let ed = || DecodingKey::from_ed_components(&x).expect("a point");
+        assert!(PinnedKey::jsonwebtoken(Alg::EdDSA, ed()).is_none());
+        assert!(PinnedKey::jsonwebtoken(Alg::ES512, ed()).is_none());
+        assert!(PinnedKey::jsonwebtoken(Alg::RS256, ed()).is_some());
     }
 }

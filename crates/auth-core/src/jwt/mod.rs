@@ -72,7 +72,9 @@ pub fn inspect(token: &str) -> Result<TokenHeader, TokenError> {
     if alg.eq_ignore_ascii_case("none") {
         return Err(TokenError::AlgorithmNone);
     }
-    if sent::is_cookie_cache(&header, payload) {
+    // The payload is not read here: nothing is decided from claims before
+    // the signature is checked ([`decode`]; [`reworded`] for refusals).
+    if sent::is_cookie_cache_header(&header) {
         return Err(TokenError::CookieCache);
     }
     let alg = Alg::from_name(alg)
@@ -147,6 +149,9 @@ pub fn decode_timed(
                 "expected three dot-separated segments",
             ))?;
     let claims = json::object(payload, Part::Payload).map_err(TokenError::Malformed)?;
+    if sent::is_cookie_cache_claims(&claims) {
+        return Err(TokenError::CookieCache);
+    }
     let verified = checks::check(&claims, rules, now())?;
     // `check` has accepted `exp` and `nbf` as whole numbers (or `nbf` as
     // absent), so both can be re-checked later from these.
@@ -160,6 +165,30 @@ pub fn decode_timed(
             max_lifetime_secs: rules.max_lifetime_secs,
         });
     Ok((verified, limits))
+}
+
+/// `error`, the refusal of `token` after its header was read, or
+/// [`TokenError::CookieCache`] when the token's payload is shaped like Better
+/// Auth's session cookie cache. The only use of claims that were not
+/// verified, and it must be one: a cookie cache signed with a key this
+/// service does not hold (HS256 in `jwks` mode), or a forged one, can only
+/// be named from what it says. It words a refusal and never accepts; a
+/// token whose signature verifies has its claims checked in [`decode`].
+/// Refusals of the token's framing (size, shape, header) are kept.
+pub fn reworded(token: &str, error: TokenError) -> TokenError {
+    match error {
+        TokenError::TooLarge
+        | TokenError::Malformed(_)
+        | TokenError::ForbiddenHeader(_)
+        | TokenError::AlgorithmNone
+        | TokenError::SessionToken { .. }
+        | TokenError::CookieCache
+        | TokenError::Encrypted => error,
+        _ => match token.split('.').nth(1) {
+            Some(payload) if sent::is_cookie_cache_payload(payload) => TokenError::CookieCache,
+            _ => error,
+        },
+    }
 }
 
 /// Seconds since the Unix epoch.
@@ -177,4 +206,49 @@ fn printable(value: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .take(16)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    use serde_json::json;
+
+    use super::*;
+
+    fn b64(value: &Value) -> String {
+        URL_SAFE_NO_PAD.encode(value.to_string())
+    }
+
+    /// A cookie-cache payload is not read before the signature: the header
+    /// passes, the signature is refused, and only then does the payload word
+    /// the refusal.
+    #[test]
+    fn unverified_claims_only_word_a_refusal() {
+        let url = "http://localhost:3000";
+        let cache = json!({"session": {"token": "t"}, "user": {"id": "u"}, "exp": 1});
+        let token = format!(
+            "{}.{}.c2lnbmF0dXJl",
+            b64(&json!({"alg": "HS256"})),
+            b64(&cache)
+        );
+        let header = inspect(&token).expect("the header alone is fine");
+        let key = PinnedKey::hs256(&[7; 32]);
+        let refused = decode(&token, &header, &key, &Rules::new(url, &[url], 0, 900))
+            .expect_err("not signed with this key");
+        assert_eq!(refused, TokenError::BadSignature);
+        assert_eq!(reworded(&token, refused), TokenError::CookieCache);
+        // The framing refusals stay, and so does any refusal of a token
+        // that does not look like a cookie cache.
+        let framing = TokenError::Malformed("empty signature");
+        assert_eq!(reworded(&token, framing.clone()), framing);
+        let other = format!(
+            "{}.{}.c2ln",
+            b64(&json!({"alg": "HS256"})),
+            b64(&json!({"sub": "u"}))
+        );
+        assert_eq!(
+            reworded(&other, TokenError::BadSignature),
+            TokenError::BadSignature
+        );
+    }
 }

@@ -30,22 +30,27 @@ pub fn not_a_jwt(token: &str) -> Option<TokenError> {
     }
 }
 
-/// Whether a JWT is Better Auth's session cookie cache: the jwt plugin's
-/// (its `typ`, or its `aud`), or the core `strategy: "jwt"` one (HS256 with
-/// the secret, the whole session and user as claims, no `sub`).
-pub fn is_cookie_cache(header: &Map<String, Value>, payload: &str) -> bool {
-    if header.get("typ").and_then(Value::as_str) == Some(COOKIE_CACHE_TYP) {
-        return true;
-    }
-    let Some(claims) = decoded(payload) else {
-        return false;
-    };
+/// Whether a JWT's header is that of the jwt plugin's cookie cache (its `typ`).
+pub fn is_cookie_cache_header(header: &Map<String, Value>) -> bool {
+    header.get("typ").and_then(Value::as_str) == Some(COOKIE_CACHE_TYP)
+}
+
+/// Whether a JWT's claims are Better Auth's session cookie cache: the jwt
+/// plugin's (its `aud`), or the core `strategy: "jwt"` one (HS256 with the
+/// secret, the whole session and user as claims, no `sub`).
+pub fn is_cookie_cache_claims(claims: &Map<String, Value>) -> bool {
     let audience = match claims.get("aud") {
         Some(Value::String(aud)) => aud == COOKIE_CACHE_AUDIENCE,
         Some(Value::Array(auds)) => auds.iter().any(|a| a == COOKIE_CACHE_AUDIENCE),
         _ => false,
     };
-    audience || is_session_data(&claims)
+    audience || is_session_data(claims)
+}
+
+/// [`is_cookie_cache_claims`] of a payload segment that was NOT verified:
+/// only ever read to word a refusal ([`crate::jwt::reworded`]).
+pub fn is_cookie_cache_payload(payload: &str) -> bool {
+    decoded(payload).is_some_and(|claims| is_cookie_cache_claims(&claims))
 }
 
 /// `generateId(32)`: letters and digits. Other lengths are accepted too (a
@@ -143,23 +148,27 @@ mod tests {
         );
         assert_eq!(not_a_jwt(&jwe), Some(TokenError::Encrypted));
 
-        let header = |value: Value| value.as_object().cloned().expect("an object");
-        let plain = header(json!({"alg": "HS256"}));
-        assert!(is_cookie_cache(
-            &header(json!({"alg": "EdDSA", "typ": COOKIE_CACHE_TYP})),
-            &b64(&json!({}))
-        ));
-        assert!(is_cookie_cache(
-            &plain,
-            &b64(&json!({"aud": [COOKIE_CACHE_AUDIENCE]}))
-        ));
-        assert!(is_cookie_cache(
-            &plain,
-            &b64(&json!({"session": {"token": "t"}, "user": {"id": "u"}}))
-        ));
-        assert!(!is_cookie_cache(
-            &plain,
-            &b64(&json!({"sub": "u", "aud": "http://localhost:3000"}))
-        ));
+        let object = |value: Value| value.as_object().cloned().expect("an object");
+        assert!(is_cookie_cache_header(&object(
+            json!({"alg": "EdDSA", "typ": COOKIE_CACHE_TYP})
+        )));
+        assert!(!is_cookie_cache_header(&object(json!({"alg": "HS256"}))));
+        for (claims, cache) in [
+            (json!({"aud": [COOKIE_CACHE_AUDIENCE]}), true),
+            (json!({"aud": COOKIE_CACHE_AUDIENCE}), true),
+            (
+                json!({"session": {"token": "t"}, "user": {"id": "u"}}),
+                true,
+            ),
+            (json!({"sub": "u", "aud": "http://localhost:3000"}), false),
+        ] {
+            assert_eq!(
+                is_cookie_cache_claims(&object(claims.clone())),
+                cache,
+                "{claims}"
+            );
+            assert_eq!(is_cookie_cache_payload(&b64(&claims)), cache, "{claims}");
+        }
+        assert!(!is_cookie_cache_payload("not base64 JSON"));
     }
 }

@@ -8,6 +8,7 @@ use migrations::{Migrator, MigratorTrait};
 use sea_orm::sqlx::postgres::PgPoolOptions;
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    RuntimeErr,
 };
 
 use crate::settings::is_sqlite;
@@ -60,12 +61,25 @@ pub async fn connect(
     loop {
         match Database::connect(options.clone()).await {
             Ok(db) => return Ok(db),
+            // A TLS failure (`sslmode=require` and a server without TLS, a
+            // certificate that does not verify) is the configuration's, not
+            // a database still starting: said at once.
+            Err(error) if is_tls(&error) => {
+                return Err(error).context(
+                    "could not connect to the database over TLS (see sslmode in DATABASE_URL)",
+                );
+            }
             Err(_) if tokio::time::Instant::now() + CONNECT_RETRY < deadline => {
                 tokio::time::sleep(CONNECT_RETRY).await;
             }
             Err(error) => return Err(error).context("could not connect to the database"),
         }
     }
+}
+
+/// Whether connecting failed in TLS (sqlx's `Error::Tls`).
+fn is_tls(error: &DbErr) -> bool {
+    matches!(error, DbErr::Conn(RuntimeErr::SqlxError(error)) if matches!(**error, sea_orm::sqlx::Error::Tls(_)))
 }
 
 /// Applies pending migrations. On PostgreSQL they run under

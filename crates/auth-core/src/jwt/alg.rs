@@ -6,6 +6,7 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey};
+#[cfg(feature = "verifier")]
 use p521::ecdsa::signature::Verifier;
 
 use crate::TokenError;
@@ -75,9 +76,13 @@ pub struct PinnedKey {
     key: Key,
 }
 
+/// Without the `verifier` feature (tasks: the internal credential only),
+/// jsonwebtoken's keys alone: no EdDSA or ES512 key can be made.
 enum Key {
     Jwt(DecodingKey),
+    #[cfg(feature = "verifier")]
     Ed25519(ed25519_dalek::VerifyingKey),
+    #[cfg(feature = "verifier")]
     P521(Box<p521::ecdsa::VerifyingKey>),
 }
 
@@ -94,6 +99,7 @@ impl PinnedKey {
     /// `verify_strict`: no small-order key or `R`, canonical `S`): a weak
     /// key would otherwise accept a forged signature (`R` = identity,
     /// `S` = 0) on any token.
+    #[cfg(feature = "verifier")]
     pub fn ed25519(key: ed25519_dalek::VerifyingKey) -> Self {
         Self {
             alg: Alg::EdDSA,
@@ -113,6 +119,7 @@ impl PinnedKey {
 
     /// An ES512 key from its P-521 affine coordinates (66 bytes each);
     /// `None` when they are not a point on the curve.
+    #[cfg(feature = "verifier")]
     pub fn es512(x: &[u8], y: &[u8]) -> Option<Self> {
         if x.len() != 66 || y.len() != 66 {
             return None;
@@ -136,6 +143,8 @@ impl PinnedKey {
     /// Checks `signature` (base64url, unpadded) over `message`
     /// (`header.payload` as sent).
     pub fn verify(&self, message: &[u8], signature: &str) -> Result<(), TokenError> {
+        // Checked for every key; read by the EdDSA and ES512 ones.
+        #[cfg_attr(not(feature = "verifier"), expect(unused_variables))]
         let bytes = URL_SAFE_NO_PAD
             .decode(signature)
             .map_err(|_| TokenError::Malformed("signature is not base64url"))?;
@@ -148,9 +157,11 @@ impl PinnedKey {
                 jsonwebtoken::crypto::verify(signature, message, key, alg)
                     .map_err(|_| TokenError::AlgorithmMismatch)?
             }
+            #[cfg(feature = "verifier")]
             Key::Ed25519(key) => ed25519_dalek::Signature::from_slice(&bytes)
                 .is_ok_and(|signature| key.verify_strict(message, &signature).is_ok()),
             // JWS ES512 signatures are R || S, 66 bytes each (RFC 7518 §3.4).
+            #[cfg(feature = "verifier")]
             Key::P521(key) => p521::ecdsa::Signature::from_slice(&bytes)
                 .is_ok_and(|signature| key.verify(message, &signature).is_ok()),
         };

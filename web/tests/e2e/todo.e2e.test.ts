@@ -27,7 +27,8 @@ import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decodeProtectedHeader } from "jose";
-import { WEB_DIR, binPath, freePort, newSecret, startBackend, testServices } from "../support/services";
+import { WEB_DIR, binPath, freePort, newSecret, startBackend } from "../support/services";
+import { testServices } from "../support/test-services";
 import { migrate, startWeb, webEnv } from "../support/web";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";

@@ -14,7 +14,8 @@
 import { execFile } from "node:child_process";
 import { beforeAll, describe, expect, it } from "vitest";
 import { makeAuth, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { binPath, freePort, newSecret, startBackend, testServices, type Backend } from "../support/services";
+import { binPath, freePort, newSecret, startBackend, type Backend } from "../support/services";
+import { testServices } from "../support/test-services";
 
 const servers: HttpServed[] = [];
 const services = testServices("todo-interop-doctor-", () => Promise.all(servers.map((s) => s.close())));

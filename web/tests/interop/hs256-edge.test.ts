@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TodoApi, TokenCache, type Task } from "@/lib/api-client";
 import { getToken, makeAuth, migratedSqlite, newUser, signUp } from "../support/auth";
-import { newSecret, startBackend, testServices } from "../support/services";
+import { newSecret, startBackend } from "../support/services";
+import { testServices } from "../support/test-services";
 
 const WEB_ORIGIN = "http://localhost:3000"; // BETTER_AUTH_URL for both sides: iss = aud = this
 const SECRET = newSecret();

@@ -19,7 +19,8 @@ import { jwt, signJWT, type JwtOptions } from "better-auth/plugins";
 import { jwksSettingsFromEnv } from "@/lib/auth";
 import { SUPPORTED_JWKS_ALGS, createAuthOptions, tokenPayload } from "@/lib/auth-options";
 import { getToken, makeAuth, memoryDb, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { freePort, newSecret, startBackend, testServices } from "../support/services";
+import { freePort, newSecret, startBackend } from "../support/services";
+import { testServices } from "../support/test-services";
 
 const servers: HttpServed[] = [];
 const services = testServices("todo-interop-jwks-algs-", () => Promise.all(servers.map((s) => s.close())));

@@ -16,7 +16,8 @@
 import { decodeProtectedHeader } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getToken, makeAuth, newUser, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { freePort, newSecret, startBackend, testServices } from "../support/services";
+import { freePort, newSecret, startBackend } from "../support/services";
+import { testServices } from "../support/test-services";
 
 const servers: HttpServed[] = [];
 const services = testServices("todo-interop-jwks-", () => Promise.all(servers.map((s) => s.close())));

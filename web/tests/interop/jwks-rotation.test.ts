@@ -16,7 +16,8 @@
 import { decodeProtectedHeader } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { countingProxy, getToken, makeAuth, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { freePort, newSecret, startBackend, testServices } from "../support/services";
+import { freePort, newSecret, startBackend } from "../support/services";
+import { testServices } from "../support/test-services";
 
 const ROTATION_SECS = 2;
 const GRACE_SECS = 8;

@@ -18,7 +18,8 @@ import { jwt, type JwtOptions } from "better-auth/plugins";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createAuthOptions, tokenPayload } from "@/lib/auth-options";
 import { getToken, makeAuth, memoryDb, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { freePort, newSecret, startBackend, testServices } from "../support/services";
+import { freePort, newSecret, startBackend } from "../support/services";
+import { testServices } from "../support/test-services";
 
 const servers: HttpServed[] = [];
 const services = testServices("todo-interop-details-", () => Promise.all(servers.map((s) => s.close())));

@@ -12,7 +12,6 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, afterEach } from "vitest";
 
 export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -223,26 +222,6 @@ export class Services {
     );
     if (!failed) rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/**
- * The Services of one test file (or one describe block): call it at the top
- * level of either. Registers the tear-down every such file needs: after all its
- * tests, the processes are stopped — keeping the logs and printing their last
- * lines if any test failed — and then `afterStop` runs (closing servers,
- * databases, or whatever else the file opened).
- */
-export function testServices(prefix: string, afterStop?: () => unknown): Services {
-  const services = new Services(prefix);
-  let failed = false;
-  afterEach((ctx) => {
-    if (ctx.task.result?.state === "fail") failed = true;
-  });
-  afterAll(async () => {
-    await services.stop({ failed });
-    await afterStop?.();
-  });
-  return services;
 }
 
 export interface Backend {

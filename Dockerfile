@@ -1,4 +1,4 @@
-# The Rust services. One build stage compiles every binary; one small
+# The Rust services. One build stage compiles every binary once; one small
 # runtime stage per service, chosen with `--target edge|tasks|auth-verify`
 # (docker-compose.yml does). Every runtime image also carries `probe`, the
 # health check (gRPC health or HTTP GET), since distroless has no shell or curl.
@@ -14,13 +14,9 @@ ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 COPY . .
-# tasks is built on its own: built with the others, it would get auth-core's
-# `verifier` feature too (cargo unifies features), and with it the JWKS client
-# and the EdDSA/ES512 verifiers it never uses.
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
-    cargo build --release --locked -p edge -p auth-verify -p probe \
-    && cargo build --release --locked -p tasks \
+    cargo build --release --locked -p edge -p tasks -p auth-verify -p probe \
     && mkdir -p /out \
     && cp target/release/edge target/release/tasks target/release/auth-verify target/release/probe /out/
 

@@ -14,8 +14,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { decodeJwt } from "jose";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Services, freePort, newSecret, startBackend } from "../support/services";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, newSecret, startBackend } from "../support/services";
+import { testServices } from "../support/test-services";
 import { migrate, startWeb, webEnv } from "../support/web";
 
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -24,11 +25,7 @@ const ENDED = "invalid token: the session was ended (signed out or revoked)";
 const WITHIN_MS = 2_000;
 const PASSWORD = "correct-horse-battery-staple";
 
-const services = new Services("todo-e2e-sign-out-");
-let failed = false;
-afterEach((ctx) => {
-  if (ctx.task.result?.state === "fail") failed = true;
-});
+const services = testServices("todo-e2e-sign-out-");
 let browser: Browser | undefined;
 let web = "";
 let edge = "";
@@ -72,7 +69,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => {});
-  await services.stop({ failed });
 });
 
 async function newPage(ctx: BrowserContext): Promise<Page> {

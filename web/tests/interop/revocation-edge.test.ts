@@ -10,15 +10,15 @@
 import { join } from "node:path";
 import { admin } from "better-auth/plugins";
 import { decodeJwt } from "jose";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeAuth, migratedSqlite, newUser, getToken, serveAuth, type HttpServed } from "../support/auth";
-import { Services, freePort, newSecret, startBackend } from "../support/services";
+import { freePort, newSecret, startBackend } from "../support/services";
+import { testServices } from "../support/test-services";
 import { STORAGES } from "../support/storage";
 
-const services = new Services("todo-interop-revocation-");
-let failed = false;
-afterEach((ctx) => {
-  if (ctx.task.result?.state === "fail") failed = true;
+const services = testServices("todo-interop-revocation-", async () => {
+  await served?.close();
+  await closeDb();
 });
 
 const SECRET = newSecret();
@@ -51,12 +51,6 @@ beforeAll(async () => {
       return backend.edgeUrl;
     }),
   );
-});
-
-afterAll(async () => {
-  await services.stop({ failed });
-  await served?.close();
-  await closeDb();
 });
 
 const list = (edge: string, userId: string, token: string) =>

@@ -288,8 +288,24 @@ bench:
 # Load benchmark of the release binaries on a fresh PostgreSQL database, with
 # its floors (pgbench, a bare axum 401) measured in the same run: see bench/.
 # BENCH_SECS=2 BENCH_ROUNDS=1 for a quick run; results in bench/results/.
-bench-load:
+bench-load: bench-compare-deps
     python3 bench/load.py
+
+# The comparators' dependencies (bench/compare/, BENCH_ONLY=compare): the
+# FastAPI one's pinned pip packages in a venv, the Node one's `npm ci`.
+bench-compare-deps:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    dir=bench/compare/fastapi
+    [ -x "$dir/.venv/bin/python" ] || python3 -m venv "$dir/.venv"
+    if ! cmp -s "$dir/requirements.txt" "$dir/.venv/requirements.txt"; then
+        "$dir/.venv/bin/pip" install --quiet --disable-pip-version-check -r "$dir/requirements.txt"
+        cp "$dir/requirements.txt" "$dir/.venv/requirements.txt"
+    fi
+    node=bench/compare/node
+    if [ ! -d "$node/node_modules" ] || [ "$node/package-lock.json" -nt "$node/node_modules/.package-lock.json" ]; then
+        npm --prefix "$node" ci --no-audit --no-fund
+    fi
 
 # Instructions per request, per step (callgrind; comparable on a busy
 # machine): list (HS256, EdDSA) and 401, edge and tasks. See bench/profile.py.

@@ -14,6 +14,9 @@ the edge on free ports, seeds users and tasks, and measures with wrk:
   with the figures compared to it (a round of the floor right before each
   round of the figure; the ratio is the median of the rounds' ratios), since
   a shared machine's load drifts during a run;
+- comparators (bench/comparators.py): the same list and 401 in the seed's
+  design (FastAPI + PyJWT + SQLAlchemy) and in plain Node, in turns with
+  the edge;
 - scaling: 1, 2 and 3 tasks replicas; 20, 200 and 1000 tasks per user;
 - peak RSS (VmHWM) of the edge and each tasks process.
 
@@ -23,7 +26,7 @@ bench/results/. Settings (environment):
 
   BENCH_SECS=10 BENCH_ROUNDS=2 BENCH_CONNECTIONS=32 BENCH_THREADS=1
   BENCH_USERS=32              users per data set (tokens rotate per request)
-  BENCH_ONLY=                 comma list of groups: hs256,eddsa,remote,quiet,sizes,replicas
+  BENCH_ONLY=                 comma list of groups: hs256,eddsa,remote,quiet,compare,sizes,replicas
   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres   (admin URL)
   BENCH_SKIP_BUILD=1          use the release binaries already built
   BENCH_BIN_DIR=              take the binaries from there (a kept baseline)
@@ -61,6 +64,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
+
+import comparators
 
 ROOT = Path(__file__).resolve().parent.parent
 # BENCH_BIN_DIR: binaries built elsewhere (e.g. a baseline kept for a
@@ -275,13 +280,14 @@ def wait_ready(url: str, proc: Proc, timeout: float = 600) -> None:
     raise SystemExit(f"{url} not ready after {timeout} s")
 
 
-def wait_logged(path: Path, text: str, proc: Proc, timeout: float = 600) -> None:
-    """Waits until `proc` has logged `text` (tasks: migrated and serving)."""
+def wait_logged(path: Path, text: str, proc: Proc, timeout: float = 600, count: int = 1) -> None:
+    """Waits until `proc` has logged `text` (tasks: migrated and serving),
+    `count` times (one line per worker of a comparator)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.popen.poll() is not None:
             raise SystemExit(f"{proc.name} exited with {proc.popen.returncode}; see {path}")
-        if text in path.read_text(errors="replace"):
+        if path.read_text(errors="replace").count(text) >= count:
             return
         time.sleep(0.1)
     raise SystemExit(f"{proc.name} did not log {text!r} within {timeout} s")
@@ -623,6 +629,9 @@ def main() -> int:
                     floor=bare))
             stack.sample()
 
+        if wanted("compare"):
+            compare(stack, tasks1, url, s20, bad, workdir, add, floors)
+
         if wanted("sizes"):
             log("tasks per user (HS256, ?limit=1000)")
             stack.stop("edge")
@@ -670,6 +679,56 @@ def main() -> int:
     return 0
 
 
+def compare(stack: Stack, tasks_url: str, url: str, users: list[tuple[str, int]], bad: list[tuple[str, str]],
+            workdir: Path, add: Callable[[Result], None], floors: list[Floor]) -> None:
+    """The list and the 401 in the seed's design (FastAPI) and in plain Node,
+    each round right after a round of the edge's same figure (HS256), whose
+    rounds form the "… (edge, in turns)" rows; the ratio column of a
+    comparator's row is its share of the edge's rate."""
+    log("comparators: the seed's FastAPI design and plain Node (HS256)")
+    lacking = comparators.missing()
+    if lacking:
+        raise SystemExit(f"compare: {lacking} is missing")
+    stack.stop("edge")
+    edge = stack.edge([tasks_url], {})
+    auth = {u: "Bearer " + hs256(stack.secret, u) for u, _ in users}
+    listing = [(f"/api/{u}/tasks", auth[u]) for u, _ in users]
+    turns = []
+    for name, entries, refused in (("list (HS256, edge, in turns)", listing, False),
+                                   ("401 malformed (HS256, edge, in turns)", bad, True)):
+        script = wrk_script(name, entries, "GET", None, workdir)
+        turns.append(Floor(name, lambda _n, name=name, script=script, refused=refused:
+                           wrk_round(name, edge, script, refused, workdir)[:3]))
+    floors += turns
+    for label, start, ready in (("FastAPI", comparators.start_fastapi, "Application startup complete."),
+                                ("Node", comparators.start_node, "127.0.0.1:")):
+        port = free_port()
+        log_path = workdir / f"{label}.log"
+        settings = comparators.env(url, stack.secret, ISSUER, port, os.environ.get("PATH", ""))
+        proc = Proc(label, start(settings, log_path))
+        try:
+            wait_logged(log_path, ready, proc, count=2 if label == "FastAPI" else 1)
+            base = f"http://127.0.0.1:{port}"
+            add(wrk(f"list ({label})", base, listing, workdir=workdir, floor=turns[0]))
+            add(wrk(f"401 malformed ({label})", base, bad, expect_status_errors=True, workdir=workdir,
+                    floor=turns[1]))
+        finally:
+            proc.stop()
+    stack.sample()
+
+
+def edge_multiples(results: dict[str, Result]) -> list[str]:
+    """How many times the edge's rate each comparator's is (in turns)."""
+    lines = []
+    for label in ("FastAPI", "Node"):
+        parts = [f"{what} {1 / results[f'{what} ({label})'].ratio:.1f} ×"
+                 for what in ("list", "401 malformed")
+                 if (r := results.get(f"{what} ({label})")) and r.ratio]
+        if parts:
+            lines.append(f"Edge ÷ {label} (rounds in turns): " + ", ".join(parts) + ".")
+    return lines
+
+
 RATIOS = {
     # figures compared to another figure of the same run (not in turns)
     "list (EdDSA)": "list (HS256)",
@@ -706,6 +765,9 @@ def render(results: dict[str, Result], peaks: dict[str, int], started: str, befo
         lines.append("")
         lines.append("¹ unexpected answers (e.g. a 504 after EDGE_UPSTREAM_TIMEOUT_MS) or socket errors; "
                      "a run with more than 1 % of them stops.")
+    multiples = edge_multiples(results)
+    if multiples:
+        lines += ["", *multiples]
     lines.append("")
     lines.append(
         "Peak RSS (VmHWM): "

@@ -452,14 +452,13 @@ def wrk(name: str, base: str, entries: list[tuple[str, str]], method: str = "GET
 
 
 def pgbench_floor(name: str, url: str, limit: int, prefix: str, workdir: Path) -> Floor:
-    """The list's SELECT, as sea-orm sends it (prepared), USERS users in turn."""
+    """The list's SELECT, as tasks sends it (crates/tasks/src/repo/reads.rs,
+    prepared), USERS users in turn."""
     script = workdir / f"{name}.sql"
     script.write_text(
         f"\\set u random(0, {USERS - 1})\n"
-        'SELECT "tasks"."id", "tasks"."user_id", "tasks"."title", "tasks"."description", '
-        '"tasks"."completed", "tasks"."created_at", "tasks"."updated_at" FROM "tasks" '
-        f"WHERE \"tasks\".\"user_id\" = '{prefix}-' || :u ORDER BY \"tasks\".\"id\" ASC "
-        f"LIMIT {limit} OFFSET 0;\n"
+        "SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks "
+        f"WHERE user_id = '{prefix}-' || :u ORDER BY id LIMIT {limit} OFFSET 0;\n"
     )
 
     def round_(number: int) -> tuple[float, float, float]:

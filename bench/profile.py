@@ -77,7 +77,10 @@ TASKS_STEPS = [
     ("  of which query building (sea-query)", [],
      [r"^<sea_query::query::select::SelectStatement as sea_orm::database::statement::StatementBuilder>::build$",
       r"^tasks::entity::Entity::secure_find$", r"^sea_orm::query::select::Select<E>::new$"]),
-    ("  of which row mapping (sea-orm)", [], [r"FromQueryResult>::from_query_result(_nullable)?$"]),
+    ("  of which sending and receiving (sea-orm, sqlx)", [],
+     [r"ConnectionTrait>::query_all_raw::\{\{closure\}\}$"]),
+    ("  of which row mapping (by name: sea-orm's model; by position: repo::reads)", [],
+     [r"FromQueryResult>::from_query_result(_nullable)?$", r"^tasks::repo::reads::task$"]),
     ("row → protobuf (timestamps)", [r"^tasks::service::to_proto$"], [r"^tasks::service::rfc3339$"]),
     ("protobuf encode", [], [r"^<tonic_prost::codec::ProstEncoder<T> as tonic::codec::Encoder>::encode$"]),
 ]

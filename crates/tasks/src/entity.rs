@@ -2,9 +2,11 @@
 //! crate). Only the repository uses it; everyone else sees
 //! [`crate::repo::Task`].
 //!
-//! Every query starts from an owner-scoped constructor (`secure_*`, the
-//! idea of svix's `secure_find`): it takes the [`UserId`] and filters by it,
-//! so a query for someone else's rows cannot be written by accident. The
+//! Every query built here starts from an owner-scoped constructor
+//! (`secure_*`, the idea of svix's `secure_find`): it takes the [`UserId`]
+//! and filters by it, so a query for someone else's rows cannot be written
+//! by accident. (The hot reads are fixed SQL texts, scoped the same way:
+//! `repo/reads.rs`.) The
 //! unscoped `find`, `update_many` and `delete_many` are refused by clippy
 //! (`clippy.toml`, `disallowed-methods`) everywhere else in this crate.
 

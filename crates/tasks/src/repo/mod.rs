@@ -1,5 +1,6 @@
 //! The task repository: every function takes the owner's [`UserId`] first
-//! and builds its query from the entity's owner-scoped constructors, so
+//! and builds its query from the entity's owner-scoped constructors (the
+//! writes) or runs a fixed, owner-scoped SQL text (the reads, [`reads`]), so
 //! every query is scoped to that user by construction; inputs arrive parsed
 //! ([`Title`], [`Description`], [`Page`]). Every write is one statement, so
 //! these functions are safe to call concurrently and inside a caller's
@@ -7,12 +8,13 @@
 
 mod fields;
 mod outage;
+mod reads;
 mod types;
 
 use auth_core::UserId;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ConnectionTrait, EntityTrait};
 
 pub use fields::{
     DEFAULT_LIMIT, Description, MAX_DESCRIPTION_CHARS, MAX_LIMIT, MAX_TITLE_CHARS, Page, Title,
@@ -30,19 +32,7 @@ pub async fn list(
     filter: StatusFilter,
     page: Page,
 ) -> Result<Vec<Task>, TaskError> {
-    let query = Entity::secure_find(user);
-    let query = match filter {
-        StatusFilter::All => query,
-        StatusFilter::Pending => query.filter(Column::Completed.eq(false)),
-        StatusFilter::Completed => query.filter(Column::Completed.eq(true)),
-    };
-    let rows = query
-        .order_by_asc(Column::Id)
-        .limit(page.limit())
-        .offset(page.offset())
-        .all(db)
-        .await?;
-    Ok(rows.into_iter().map(Task::from).collect())
+    Ok(reads::list(user, db, filter, page).await?)
 }
 
 /// Stores a new, pending task for the user.
@@ -59,11 +49,7 @@ pub async fn create(
 /// One of the user's tasks.
 #[tracing::instrument(skip_all, fields(user_id = %user, task_id = id))]
 pub async fn get(user: &UserId, db: &impl ConnectionTrait, id: i64) -> Result<Task, TaskError> {
-    Entity::secure_find_by_id(user, id)
-        .one(db)
-        .await?
-        .map(Task::from)
-        .ok_or(TaskError::NotFound)
+    reads::get(user, db, id).await?.ok_or(TaskError::NotFound)
 }
 
 /// Replaces the title and description of one of the user's tasks, and its

@@ -8,10 +8,10 @@ use axum::body::{Body, HttpBody};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 
-/// For `axum::middleware::map_response`: a 4xx/5xx with an empty body gets
+/// For `tower::util::MapResponseLayer`: a 4xx/5xx with an empty body gets
 /// a problem body (an error that has a body of its own, such as `/readyz`'s
 /// 503, keeps it).
-pub async fn problem_for_bare_errors(response: Response) -> Response {
+pub fn problem_for_bare_errors(response: Response) -> Response {
     let status = response.status();
     let empty = response.body().size_hint().exact() == Some(0);
     if !(status.is_client_error() || status.is_server_error()) || !empty {

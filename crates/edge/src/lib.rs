@@ -16,17 +16,19 @@ mod routes;
 pub mod settings;
 mod upstream;
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use proto::auth::auth_verify_client::AuthVerifyClient;
 use tokio::net::TcpListener;
 use tonic_health::pb::health_client::HealthClient;
+use tower::util::{MapFutureLayer, MapRequestLayer, MapResponseLayer};
 use tower_http::cors::CorsLayer;
 use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -124,7 +126,7 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .expose_headers([header::LOCATION, REQUEST_ID])
         .max_age(std::time::Duration::from_secs(600));
-    let timeout = axum::middleware::from_fn_with_state(state.request_timeout, request_timeout);
+    let limit = state.request_timeout;
     let trace = TraceLayer::new_for_http()
         .make_span_with(|request: &Request| {
             let request_id = request
@@ -143,22 +145,25 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         })
         .on_response(DefaultOnResponse::new().level(Level::INFO));
 
-    routes
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::map_request(strip_identity_headers))
-        .layer(timeout)
-        .layer(axum::middleware::map_response(
-            bare_errors::problem_for_bare_errors,
-        ))
-        .layer(cors)
-        .layer(axum::middleware::from_fn(metrics::track))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(trace)
+    // One `layer` call (axum boxes the route again for each), outermost
+    // first; each a tower layer that wraps the inner call's future, none
+    // cloning the service below it per request as axum's `from_fn` does.
+    let stack = tower::ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(
             REQUEST_ID,
             request_id::MakeCountedUuid,
         ))
-        .with_state(state)
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(metrics::TrackLayer)
+        .layer(cors)
+        .layer(MapResponseLayer::new(bare_errors::problem_for_bare_errors))
+        .layer(MapFutureLayer::new(move |answer| {
+            request_timeout(limit, answer)
+        }))
+        .layer(MapRequestLayer::new(strip_identity_headers))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    routes.layer(stack).with_state(state)
 }
 
 /// `EDGE_REQUEST_TIMEOUT_MS` for the whole request: one not done by then
@@ -166,12 +171,12 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
 /// own, shorter limit) is answered 408 as problem+json, and the connection
 /// is closed (RFC 9110 §15.5.9).
 async fn request_timeout(
-    State(limit): State<Duration>,
-    request: Request,
-    next: axum::middleware::Next,
-) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
+    limit: Duration,
+    answer: impl Future<Output = Result<Response, Infallible>>,
+) -> Result<Response, Infallible> {
+    Ok(match tokio::time::timeout(limit, answer).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(never)) => match never {},
         Err(_) => {
             tracing::info!("request not received in time");
             let mut response = ApiError::RequestTimeout.into_response();
@@ -180,12 +185,12 @@ async fn request_timeout(
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
             response
         }
-    }
+    })
 }
 
 /// Inbound headers that name a user or an internal caller: the edge decides
 /// those itself, so whatever a client sends is dropped on arrival.
-async fn strip_identity_headers(mut request: Request) -> Request {
+fn strip_identity_headers(mut request: Request) -> Request {
     for name in auth_core::IDENTITY_HEADERS {
         request.headers_mut().remove(name);
     }

@@ -4,6 +4,10 @@
 //! latency. Label values come from fixed sets: route templates such as
 //! `/api/{user_id}/tasks` (never the raw path, so never a user id).
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::error::ApiError;
@@ -11,6 +15,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
+use tower::{Layer, Service};
 
 pub const HTTP_REQUESTS: &str = "edge_http_requests_total";
 pub const HTTP_SECONDS: &str = "edge_http_request_duration_seconds";
@@ -52,11 +57,50 @@ pub fn describe() {
     );
 }
 
-/// Counts every request, outermost (timeouts and refusals included).
-pub async fn track(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = service_kit::metrics::method_label(request.method());
-    let response = next.run(request).await;
+/// Counts every request, outermost (timeouts and refusals included): a
+/// tower layer that wraps the inner call's future (axum's `from_fn` would
+/// clone the whole service below it for each request).
+#[derive(Clone, Copy)]
+pub struct TrackLayer;
+
+impl<S> Layer<S> for TrackLayer {
+    type Service = Track<S>;
+
+    fn layer(&self, inner: S) -> Track<S> {
+        Track(inner)
+    }
+}
+
+/// See [`TrackLayer`].
+#[derive(Clone)]
+pub struct Track<S>(S);
+
+impl<S> Service<Request> for Track<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let started = Instant::now();
+        let method = service_kit::metrics::method_label(request.method());
+        let answer = self.0.call(request);
+        Box::pin(async move {
+            let response = answer.await?;
+            record(&response, method, started);
+            Ok(response)
+        })
+    }
+}
+
+fn record(response: &Response, method: &'static str, started: Instant) {
     let route = response
         .extensions()
         .get::<MatchedPath>()
@@ -65,7 +109,6 @@ pub async fn track(request: Request, next: Next) -> Response {
     histogram!(HTTP_SECONDS, "route" => route.clone(), "method" => method)
         .record(started.elapsed().as_secs_f64());
     counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status).increment(1);
-    response
 }
 
 /// Inside the router (a route layer, where the matched route is known):

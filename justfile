@@ -291,8 +291,9 @@ bench:
 bench-load: bench-compare-deps
     python3 bench/load.py
 
-# The comparators' dependencies (bench/compare/, BENCH_ONLY=compare): the
-# FastAPI one's pinned pip packages in a venv, the Node one's `npm ci`.
+# The FastAPI one's pinned pip packages go into bench/compare/fastapi/.venv,
+# the Node one's into its node_modules (`npm ci`).
+# Install the load benchmark's comparators' dependencies (BENCH_ONLY=compare).
 bench-compare-deps:
     #!/usr/bin/env bash
     set -euo pipefail

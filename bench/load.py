@@ -686,8 +686,11 @@ def compare(stack: Stack, tasks_url: str, url: str, users: list[tuple[str, int]]
     comparator's row is its share of the edge's rate."""
     log("comparators: the seed's FastAPI design and plain Node (HS256)")
     lacking = comparators.missing()
-    if lacking:
+    if lacking and "compare" in ONLY:
         raise SystemExit(f"compare: {lacking} is missing")
+    if lacking:
+        log(f"  skipped: {lacking} is missing")
+        return
     stack.stop("edge")
     edge = stack.edge([tasks_url], {})
     auth = {u: "Bearer " + hs256(stack.secret, u) for u, _ in users}

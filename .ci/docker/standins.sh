@@ -10,6 +10,10 @@
 #   gcr.io/distroless/cc-debian12:nonroot  scratch + Debian 12 runtime libraries
 #   node:<v>-bookworm, node:<v>-bookworm-slim   bookworm + the host's node
 #   postgres:<v>-bookworm                  trixie + Debian's postgresql-<v>
+#   prom/prometheus:<v>                    trixie + Debian's prometheus
+#
+# Not stood in: grafana/grafana-oss (not in Debian), jaegertracing/all-in-one
+# (not in Debian); compose-test runs neither.
 #
 # Two base images come first, `todo-ci-standin/debian:bookworm` and
 # `:trixie`, made with debootstrap from the machine's Debian mirror, with the
@@ -28,15 +32,32 @@ arg_default() { sed -n "s/^ARG $2=\(.*\)$/\1/p" "$1" | head -n 1; }
 RUST_IMAGE=$(arg_default "$ROOT/Dockerfile" RUST_IMAGE)
 RUNTIME_IMAGE=$(arg_default "$ROOT/Dockerfile" RUNTIME_IMAGE)
 NODE_MAJOR=$(arg_default "$ROOT/web/Dockerfile" NODE_VERSION)
-POSTGRES_IMAGE=$(sed -n 's/^ *image: *\(postgres:[^ ]*\) *$/\1/p' "$ROOT/docker-compose.yml" | head -n 1)
-for name in RUST_IMAGE RUNTIME_IMAGE NODE_MAJOR POSTGRES_IMAGE; do
+compose_image() { sed -n "s|^ *image: *\($1:[^ ]*\) *$|\1|p" "$ROOT/docker-compose.yml" | head -n 1; }
+POSTGRES_IMAGE=$(compose_image postgres)
+PROMETHEUS_IMAGE=$(compose_image prom/prometheus)
+for name in RUST_IMAGE RUNTIME_IMAGE NODE_MAJOR POSTGRES_IMAGE PROMETHEUS_IMAGE; do
     [ -n "${!name}" ] || { echo "standins: could not read $name from the project's files" >&2; exit 1; }
 done
 
+# Each stand-in's recipe: the files of this directory it is built from.
+declare -A RECIPE=(
+    ["$RUST_IMAGE"]="rust.Dockerfile"
+    ["$RUNTIME_IMAGE"]="distroless-cc.Dockerfile"
+    ["node:$NODE_MAJOR-bookworm"]="node.Dockerfile"
+    ["node:$NODE_MAJOR-bookworm-slim"]="node.Dockerfile"
+    ["$POSTGRES_IMAGE"]="postgres.Dockerfile postgres-entrypoint.sh"
+    ["$PROMETHEUS_IMAGE"]="prometheus.Dockerfile"
+)
+recipe_hash() {
+    local files
+    read -ra files <<<"${RECIPE[$1]}"
+    (cd "$HERE" && cat "${files[@]}") | sha256sum | cut -c1-16
+}
+
 # An image is there when it exists and is either not ours (a real image:
-# kept) or a stand-in built from the current recipes (their hash, in the
-# label todo.ci.recipe; a stand-in from older recipes is built again).
-RECIPES=$(cat "$HERE"/* | sha256sum | cut -c1-16)
+# kept) or a stand-in built from its current recipe (its hash, in the label
+# todo.ci.recipe; a stand-in from an older recipe is built again, the others
+# are kept).
 have() {
     local labels
     labels=$(docker image inspect --format \
@@ -44,8 +65,8 @@ have() {
     case "$labels" in
         /*) return 0 ;;                   # not a stand-in: the real image
         debian/*) return 0 ;;             # a base image (debootstrap, no recipe file)
-        */"$RECIPES") return 0 ;;         # a stand-in from the current recipes
-        *) echo "standins: $1 is from older recipes; building it again"; return 1 ;;
+        */"$(recipe_hash "$1")") return 0 ;;  # a stand-in from its current recipe
+        *) echo "standins: $1 is from an older recipe; building it again"; return 1 ;;
     esac
 }
 
@@ -99,7 +120,7 @@ build() {
     shift 2
     echo "standins: building $tag"
     DOCKER_BUILDKIT=0 quietly "${tag//[\/:]/_}" docker build --tag "$tag" --file "$dockerfile" \
-        --label "todo.ci.recipe=$RECIPES" "$@"
+        --label "todo.ci.recipe=$(recipe_hash "$tag")" "$@"
     echo "standins: built $tag"
 }
 
@@ -145,6 +166,11 @@ postgres_image() {
     build "$POSTGRES_IMAGE" "$HERE/postgres.Dockerfile" --build-arg "TAG=$POSTGRES_IMAGE" "$HERE"
 }
 
+prometheus_image() {
+    have "$PROMETHEUS_IMAGE" && return 0
+    build "$PROMETHEUS_IMAGE" "$HERE/prometheus.Dockerfile" --build-arg "TAG=$PROMETHEUS_IMAGE" "$HERE"
+}
+
 # Base images first, then the stand-ins, each group in parallel: the work is
 # mostly downloading and unpacking Debian packages.
 in_parallel() {
@@ -160,11 +186,12 @@ in_parallel() {
 }
 bookworm_done() { have "$RUST_IMAGE" && have "$RUNTIME_IMAGE" && have "node:$NODE_MAJOR-bookworm" && have "node:$NODE_MAJOR-bookworm-slim"; }
 bookworm() { bookworm_done || base_image bookworm; }
-trixie() { have "$POSTGRES_IMAGE" || base_image trixie; }
+trixie_done() { have "$POSTGRES_IMAGE" && have "$PROMETHEUS_IMAGE"; }
+trixie() { trixie_done || base_image trixie; }
 node_full() { node_image "node:$NODE_MAJOR-bookworm" "build-essential python3"; }
 node_slim() { node_image "node:$NODE_MAJOR-bookworm-slim" ""; }
 
 start=$SECONDS
 in_parallel bookworm trixie
-in_parallel rust_image distroless_image node_full node_slim postgres_image
-echo "standins: ready in $((SECONDS - start)) s: $RUST_IMAGE, $RUNTIME_IMAGE, node:$NODE_MAJOR-bookworm(-slim), $POSTGRES_IMAGE"
+in_parallel rust_image distroless_image node_full node_slim postgres_image prometheus_image
+echo "standins: ready in $((SECONDS - start)) s: $RUST_IMAGE, $RUNTIME_IMAGE, node:$NODE_MAJOR-bookworm(-slim), $POSTGRES_IMAGE, $PROMETHEUS_IMAGE"

@@ -40,13 +40,15 @@ step() {
 finish() {
     local status=$?
     trap - EXIT
+    # --profile metrics: also Prometheus, which check_metrics.py starts
+    # (a plain `down` leaves a profile's containers, and the network, alone).
     if [ "$status" -ne 0 ] && [ -f "$ENV_FILE" ]; then
         echo "compose-test: FAILED; the containers and their logs:" >&2
-        compose ps -a >&2 || true
-        compose logs --no-color --timestamps --tail 200 >&2 || true
+        compose --profile metrics ps -a >&2 || true
+        compose --profile metrics logs --no-color --timestamps --tail 200 >&2 || true
     fi
     if [ -f "$ENV_FILE" ]; then
-        compose down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
+        compose --profile metrics down -v --remove-orphans --timeout 10 >/dev/null 2>&1 || true
         docker image rm "$PROJECT"/{tasks,auth-verify,edge,web} >/dev/null 2>&1 || true
     fi
     rm -rf "$WORK"
@@ -63,9 +65,9 @@ fi
 
 echo "compose-test: == env file (as \`just env\` writes .env), free ports, project $PROJECT =="
 just env "$ENV_FILE" >/dev/null
-read -r WEB_PORT EDGE_PORT < <(python3 tests/compose/stack.py free-ports 2)
+read -r WEB_PORT EDGE_PORT PROMETHEUS_PORT < <(python3 tests/compose/stack.py free-ports 3)
 python3 tests/compose/stack.py set-env "$ENV_FILE" \
-    "CI_IMAGE_PREFIX=$PROJECT" "WEB_PORT=$WEB_PORT" "EDGE_PORT=$EDGE_PORT" \
+    "CI_IMAGE_PREFIX=$PROJECT" "WEB_PORT=$WEB_PORT" "EDGE_PORT=$EDGE_PORT" "PROMETHEUS_PORT=$PROMETHEUS_PORT" \
     "BETTER_AUTH_URL=http://localhost:$WEB_PORT" "NEXT_PUBLIC_API_URL=http://localhost:$EDGE_PORT"
 echo "compose-test: web http://localhost:$WEB_PORT, edge http://localhost:$EDGE_PORT"
 
@@ -93,6 +95,9 @@ TEST_EDGE_URL="http://localhost:$EDGE_PORT" \
 # The browser end-to-end test against the containerized web app.
 step "just test-e2e-external (browser e2e against the containerized web)"
 E2E_WEB_URL="http://localhost:$WEB_PORT" just test-e2e-external
+
+step "metrics: Prometheus (metrics profile) scrapes edge, auth-verify and 3 tasks replicas; counters move"
+python3 tests/compose/check_metrics.py
 
 step "scaling: spread over 3 replicas; stop, kill -9, scale 1 → 3 under traffic"
 python3 tests/compose/check_scaling.py

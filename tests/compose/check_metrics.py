@@ -37,7 +37,7 @@ ADMIN_PORTS = {"edge": 9180, "tasks": 9152, "auth-verify": 9151}
 # What the stack publishes to the host: service → container port.
 PUBLIC = {"edge": 8080, "web": 3000}
 CREATE_ROUTE = "/api/{user_id}/tasks"
-EDGE_CREATES = f'sum(edge_http_requests_total{{route="{CREATE_ROUTE}",method="POST",status="201"}})'
+EDGE_CREATES = f'sum(edge_http_requests_total{{job="edge",route="{CREATE_ROUTE}",method="POST",status="201"}})'
 TASKS_CREATES = 'sum(tasks_grpc_requests_total{job="tasks",method="todo.tasks.v1.Tasks/CreateTask",code="ok"})'
 # Two scrape rounds (15 s each) and some slack.
 SCRAPE_WAIT_S = 45

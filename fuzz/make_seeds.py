@@ -59,11 +59,39 @@ for target, alg, iss, aud in [
     seeds["tampered"] = case(2, 0, {"alg": alg}, claims(iss, aud), pos=40, xor=1)
     write(target, seeds)
 
+def fnv1a(data: bytes) -> int:
+    """64-bit FNV-1a, as verify_jwks computes it."""
+    h = 0xCBF29CE484222325
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+# verify_jwks: the keys in the order of TestKey::one_of_each. A slow key
+# (RSA, P-521) signs only inputs whose FNV-1a hash is a multiple of 32;
+# its seeds are made so (a signed case ignores the XOR byte, a tampered one
+# tries positions from 90 on), so that each key's seeds do use it.
+SLOW_KEY_SHARE = 32
+JWKS_KEYS = [("EdDSA", "ed"), ("ES256", "es"), ("ES512", "es512"), ("RS256", "rs"), ("PS256", "ps")]
+
+
+def jwks_case(mode: int, key: int, header: dict, payload: bytes, pos: int = 0, xor: int = 0) -> bytes:
+    data = case(mode, key, header, payload, pos, xor)
+    if JWKS_KEYS[key][0] not in ("ES512", "RS256", "PS256"):
+        return data
+    for step in range(4096):
+        data = case(mode, key, header, payload, pos + step, xor) if mode == 2 else \
+            case(mode, key, header, payload, pos, step % 256)
+        if fnv1a(data) % SLOW_KEY_SHARE == 0:
+            return data
+    raise SystemExit(f"no seed for key {key} signs with it")
+
+
 jwks = {f"raw-{name}": bytes(5) + data for name, data in RAW.items()}
-for key, (alg, kid) in enumerate([("EdDSA", "ed"), ("ES256", "es"), ("RS256", "rs"), ("PS256", "ps")]):
-    jwks[f"signed-{kid}"] = case(1, key, {"alg": alg, "kid": kid}, claims())
-    jwks[f"signed-{kid}-no-kid"] = case(1, key, {"alg": alg}, claims())
-    jwks[f"tampered-{kid}"] = case(2, key, {"alg": alg, "kid": kid}, claims(), pos=90, xor=4)
+for key, (alg, kid) in enumerate(JWKS_KEYS):
+    jwks[f"signed-{kid}"] = jwks_case(1, key, {"alg": alg, "kid": kid}, claims())
+    jwks[f"signed-{kid}-no-kid"] = jwks_case(1, key, {"alg": alg}, claims())
+    jwks[f"tampered-{kid}"] = jwks_case(2, key, {"alg": alg, "kid": kid}, claims(), pos=90, xor=4)
 jwks["signed-wrong-kid"] = case(1, 0, {"alg": "EdDSA", "kid": "es"}, claims())
 write("verify_jwks", jwks)
 

@@ -386,6 +386,17 @@ impl AuthConfig {
         Ok(TokenVerifier::new(keys, rules).with_revocations(revoked, self.require_sid))
     }
 
+    /// The longest one verification may wait: in `jwks` and `both` modes a
+    /// token naming an unknown `kid` waits for the JWKS refetch (its fetch
+    /// timeout); in `hs256` mode nothing is waited for. The edge sizes its
+    /// request timeout from this.
+    pub fn longest_verification(&self) -> Duration {
+        match &self.keys {
+            Keys::Hs256(_) => Duration::ZERO,
+            Keys::Jwks(options) | Keys::Both(_, options) => options.fetch_timeout,
+        }
+    }
+
     /// Whether ended sessions are checked (`AUTH_REVOCATION_SECRET` is set).
     pub fn checks_revocations(&self) -> bool {
         self.revocations.is_some()
@@ -442,6 +453,24 @@ mod tests {
         settings.auth_jwks_refresh_secs = 0;
         settings.auth_jwks_url = Some("file:///etc/passwd".to_owned());
         assert!(settings.validate().is_ok());
+    }
+
+    #[test]
+    fn a_verification_waits_for_a_jwks_refetch_only_with_a_jwks() {
+        let url = "http://localhost:3000";
+        let hs256 = AuthSettings::hs256(&"s".repeat(32), url);
+        let jwks = AuthSettings::jwks(url);
+        let both = AuthSettings {
+            auth_jwt_mode: JwtMode::Both,
+            ..hs256.clone()
+        };
+        let longest = |settings: &AuthSettings| {
+            let config = settings.validate().expect("valid");
+            config.longest_verification()
+        };
+        assert_eq!(longest(&hs256), Duration::ZERO);
+        assert_eq!(longest(&jwks), crate::JWKS_FETCH_TIMEOUT);
+        assert_eq!(longest(&both), crate::JWKS_FETCH_TIMEOUT);
     }
 
     #[test]

@@ -138,7 +138,7 @@ impl Config {
             Some(urls) if !urls.is_empty() => Some(Urls::parse(urls).context("AUTH_VERIFY_URL")?),
             _ => None,
         };
-        Ok(Self {
+        let config = Self {
             cors_origin: origin_of(auth.better_auth_url())?,
             auth,
             tasks_urls: Urls::parse(&settings.tasks_url).context("TASKS_URL")?,
@@ -165,7 +165,44 @@ impl Config {
                 RESOLVE_MS,
             )?,
             connections: Connections::new(&settings)?,
-        })
+        };
+        config.check_request_budget()?;
+        Ok(config)
+    }
+
+    /// The longest an answered request may spend upstream: verifying its
+    /// token (in remote mode the call to auth-verify, [`Self::verify_timeout`];
+    /// in process a JWKS refetch for an unknown `kid`), then the call to
+    /// tasks (`EDGE_UPSTREAM_TIMEOUT_MS`).
+    fn upstream_budget(&self) -> (Duration, Duration) {
+        let verify = match self.auth_verify_urls {
+            Some(_) => self.verify_timeout(),
+            None => self.auth.longest_verification(),
+        };
+        (verify, self.upstream_timeout)
+    }
+
+    /// `EDGE_REQUEST_TIMEOUT_MS` must leave room for the upstream budget:
+    /// shorter, a slow but healthy upstream would get a `408` blaming the
+    /// client instead of the `504` naming the upstream. Refused at start-up
+    /// (like any out-of-range value), not clamped.
+    fn check_request_budget(&self) -> anyhow::Result<()> {
+        let (verify, tasks) = self.upstream_budget();
+        let needed = verify + tasks;
+        if self.request_timeout >= needed {
+            return Ok(());
+        }
+        let ms = |d: Duration| d.as_millis();
+        anyhow::bail!(
+            "EDGE_REQUEST_TIMEOUT_MS is {}: a request may need {} ms upstream \
+             (token verification {} ms + tasks, EDGE_UPSTREAM_TIMEOUT_MS, {} ms); \
+             set EDGE_REQUEST_TIMEOUT_MS to at least {} or lower EDGE_UPSTREAM_TIMEOUT_MS",
+            ms(self.request_timeout),
+            ms(needed),
+            ms(verify),
+            ms(tasks),
+            ms(needed),
+        )
     }
 }
 
@@ -316,6 +353,46 @@ mod tests {
             let text = refusal(&[(name, value)]);
             assert!(text.starts_with(&format!("{name} is {value}: ")), "{text}");
         }
+    }
+
+    #[test]
+    fn a_request_timeout_shorter_than_the_upstream_budget_is_refused() {
+        // HS256 in process: the call to tasks only.
+        assert_eq!(
+            refusal(&[
+                ("EDGE_REQUEST_TIMEOUT_MS", "2999"),
+                ("EDGE_UPSTREAM_TIMEOUT_MS", "3000")
+            ]),
+            "EDGE_REQUEST_TIMEOUT_MS is 2999: a request may need 3000 ms upstream \
+             (token verification 0 ms + tasks, EDGE_UPSTREAM_TIMEOUT_MS, 3000 ms); \
+             set EDGE_REQUEST_TIMEOUT_MS to at least 3000 or lower EDGE_UPSTREAM_TIMEOUT_MS"
+        );
+        load(&[
+            ("EDGE_REQUEST_TIMEOUT_MS", "3000"),
+            ("EDGE_UPSTREAM_TIMEOUT_MS", "3000"),
+        ])
+        .expect("exactly the budget is enough");
+        // The default upstream timeout with a longer one is refused too.
+        let text = refusal(&[("EDGE_UPSTREAM_TIMEOUT_MS", "10001")]);
+        assert!(text.starts_with("EDGE_REQUEST_TIMEOUT_MS is 10000: "), "{text}");
+    }
+
+    #[test]
+    fn the_budget_counts_a_jwks_refetch_and_a_call_to_auth_verify() {
+        // In process with a JWKS: the refetch (5 s) + tasks (2 s).
+        let jwks = [("AUTH_JWT_MODE", "jwks"), ("EDGE_REQUEST_TIMEOUT_MS", "6999")];
+        let text = refusal(&jwks);
+        assert!(text.contains("may need 7000 ms upstream"), "{text}");
+        // Remote: auth-verify's budget (at least 6 s) + tasks (2 s).
+        let remote = [
+            ("AUTH_VERIFY_URL", "http://auth-verify:50051"),
+            ("EDGE_REQUEST_TIMEOUT_MS", "7999"),
+        ];
+        let text = refusal(&remote);
+        assert!(text.contains("may need 8000 ms upstream"), "{text}");
+        // The defaults leave room in every mode.
+        load(&[("AUTH_JWT_MODE", "jwks")]).expect("jwks defaults");
+        load(&[("AUTH_VERIFY_URL", "http://auth-verify:50051")]).expect("remote defaults");
     }
 
     #[test]

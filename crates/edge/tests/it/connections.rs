@@ -118,7 +118,12 @@ async fn at_the_connection_cap_new_connections_are_refused_fast() {
 
 #[tokio::test]
 async fn a_body_that_stops_arriving_is_408() {
-    let stack = stack(|s| s.edge_request_timeout_ms = 300).await;
+    let stack = stack(|s| {
+        s.edge_request_timeout_ms = 300;
+        // At least the upstream budget, or the edge refuses to start.
+        s.edge_upstream_timeout_ms = 300;
+    })
+    .await;
     let alice = stack.user("alice");
     let token = stack.sign(&stack.claims(&alice.id));
     let head = format!(

@@ -20,6 +20,9 @@ use ops::{Caller, Change, Op, assert_list};
 use state::{Model, Rng};
 
 const USERS: [&str; 3] = ["alice", "bob", "carol"];
+/// The edge's upstream timeout in the model (the default is 2 s); the test
+/// client gives up after 15 s.
+const STARVED_UPSTREAM_MS: u64 = 10_000;
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -38,7 +41,17 @@ async fn postgres_every_user_sees_exactly_their_own_tasks() {
     let seed = setting("MODEL_SEED", jsonwebtoken::get_current_timestamp());
     let total = setting("MODEL_OPS", 3000);
     eprintln!("model: seed {seed}, {total} operations (MODEL_SEED={seed} replays this run)");
-    let stack = Stack::builder().backend(Backend::Postgres).start().await;
+    // Long upstream budgets: the model checks who sees what, not timing,
+    // and a long run on a starved machine must not end in a 504 because a
+    // task was not scheduled within the default 2 s.
+    let stack = Stack::builder()
+        .backend(Backend::Postgres)
+        .edge(|settings| {
+            settings.edge_upstream_timeout_ms = STARVED_UPSTREAM_MS;
+            settings.edge_request_timeout_ms = STARVED_UPSTREAM_MS + 2_000;
+        })
+        .start()
+        .await;
     let mut rng = Rng::new(seed);
     let users: Vec<String> = USERS.iter().map(|name| stack.user_id(name)).collect();
     let mut callers = sign_in(&stack);

@@ -99,7 +99,8 @@ fn signing_key<'k>(case: &TokenCase, data: &[u8], keys: &'k [TestKey]) -> &'k Te
 /// 64-bit FNV-1a (`fuzz/make_seeds.py` computes the same, to make seeds
 /// that do sign with the slow keys).
 fn fnv1a(data: &[u8]) -> u64 {
-    data.iter().fold(0xcbf2_9ce4_8422_2325_u64, |hash: u64, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    data.iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash: u64, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3)
+        })
 }

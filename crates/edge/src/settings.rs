@@ -372,15 +372,21 @@ mod tests {
             ("EDGE_UPSTREAM_TIMEOUT_MS", "3000"),
         ])
         .expect("exactly the budget is enough");
-        // The default upstream timeout with a longer one is refused too.
+        // The default request timeout with a longer upstream timeout: refused.
         let text = refusal(&[("EDGE_UPSTREAM_TIMEOUT_MS", "10001")]);
-        assert!(text.starts_with("EDGE_REQUEST_TIMEOUT_MS is 10000: "), "{text}");
+        assert!(
+            text.starts_with("EDGE_REQUEST_TIMEOUT_MS is 10000: "),
+            "{text}"
+        );
     }
 
     #[test]
     fn the_budget_counts_a_jwks_refetch_and_a_call_to_auth_verify() {
         // In process with a JWKS: the refetch (5 s) + tasks (2 s).
-        let jwks = [("AUTH_JWT_MODE", "jwks"), ("EDGE_REQUEST_TIMEOUT_MS", "6999")];
+        let jwks = [
+            ("AUTH_JWT_MODE", "jwks"),
+            ("EDGE_REQUEST_TIMEOUT_MS", "6999"),
+        ];
         let text = refusal(&jwks);
         assert!(text.contains("may need 7000 ms upstream"), "{text}");
         // Remote: auth-verify's budget (at least 6 s) + tasks (2 s).

@@ -68,10 +68,10 @@ def fnv1a(data: bytes) -> int:
 
 
 # verify_jwks: the keys in the order of TestKey::one_of_each. A slow key
-# (RSA, P-521) signs only inputs whose FNV-1a hash is a multiple of 32;
-# its seeds are made so (a signed case ignores the XOR byte, a tampered one
-# tries positions from 90 on), so that each key's seeds do use it.
-SLOW_KEY_SHARE = 32
+# (RSA, P-521) signs only inputs whose FNV-1a hash is a multiple of 256;
+# its seeds are made so (a signed case ignores position and XOR bytes, a
+# tampered one tries positions from 90 on), so that each key's seeds do use it.
+SLOW_KEY_SHARE = 256
 JWKS_KEYS = [("EdDSA", "ed"), ("ES256", "es"), ("ES512", "es512"), ("RS256", "rs"), ("PS256", "ps")]
 
 
@@ -79,9 +79,9 @@ def jwks_case(mode: int, key: int, header: dict, payload: bytes, pos: int = 0, x
     data = case(mode, key, header, payload, pos, xor)
     if JWKS_KEYS[key][0] not in ("ES512", "RS256", "PS256"):
         return data
-    for step in range(4096):
-        data = case(mode, key, header, payload, pos + step, xor) if mode == 2 else \
-            case(mode, key, header, payload, pos, step % 256)
+    for step in range(65536):
+        data = case(mode, key, header, payload, (pos + step) % 65536, xor) if mode == 2 else \
+            case(mode, key, header, payload, step >> 8, step & 0xFF)
         if fnv1a(data) % SLOW_KEY_SHARE == 0:
             return data
     raise SystemExit(f"no seed for key {key} signs with it")

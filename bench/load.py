@@ -363,10 +363,6 @@ end
 """
 
 
-def lua_string(text: str) -> str:
-    return json.dumps(text)  # a JSON string is a valid Lua string literal for our ASCII
-
-
 class Floor:
     """A floor measured in turns with the figures compared to it: one round
     of the floor right before each round of a figure, so that both see the

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TodoApi, TokenCache, type Task } from "@/lib/api-client";
 import { getToken, makeAuth, migratedSqlite, newUser, signUp } from "../support/auth";
-import { newSecret, startBackend } from "../support/services";
+import { callEdge, newSecret, startBackend } from "../support/services";
 import { testServices } from "../support/test-services";
 
 const WEB_ORIGIN = "http://localhost:3000"; // BETTER_AUTH_URL for both sides: iss = aud = this
@@ -19,13 +19,6 @@ let edge = "";
 let auth: ReturnType<typeof makeAuth>;
 let closeDb: () => Promise<void> = async () => {};
 const services = testServices("todo-interop-", () => closeDb());
-
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  return fetch(edge + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-}
 
 beforeAll(async () => {
   const db = await migratedSqlite(join(services.dir, "auth.sqlite"), { secret: SECRET, baseURL: WEB_ORIGIN });
@@ -42,7 +35,7 @@ const aliceAndBob = () => Promise.all([newUser(auth, "Alice"), newUser(auth, "Bo
 describe("HS256 tokens from Better Auth at the Rust edge", () => {
   it("accepts the token for the user's own path (201 create, 200 list)", async () => {
     const alice = await newUser(auth, "Alice");
-    const res = await call("POST", `/api/${alice.userId}/tasks`, alice.token, {
+    const res = await callEdge(edge, "POST", `/api/${alice.userId}/tasks`, alice.token, {
       title: "Write the interop test",
       description: "through the real edge",
     });
@@ -57,31 +50,31 @@ describe("HS256 tokens from Better Auth at the Rust edge", () => {
     expect(typeof created.id).toBe("number");
     expect(res.headers.get("location") ?? "").toContain(`/api/${alice.userId}/tasks/${created.id}`);
 
-    const list = await call("GET", `/api/${alice.userId}/tasks`, alice.token);
+    const list = await callEdge(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
     expect(list.status).toBe(200);
     expect(((await list.json()) as Task[]).map((t) => t.id)).toEqual([created.id]);
   });
 
   it("refuses the token for another user's path with 403", async () => {
     const [alice, bob] = await aliceAndBob();
-    const res = await call("GET", `/api/${bob.userId}/tasks`, alice.token);
+    const res = await callEdge(edge, "GET", `/api/${bob.userId}/tasks`, alice.token);
     expect(res.status).toBe(403);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
     const problem = (await res.json()) as { status: number; detail?: string };
     expect(problem.status).toBe(403);
 
-    const write = await call("POST", `/api/${bob.userId}/tasks`, alice.token, { title: "sneaky" });
+    const write = await callEdge(edge, "POST", `/api/${bob.userId}/tasks`, alice.token, { title: "sneaky" });
     expect(write.status).toBe(403);
   });
 
   it("never shows one user's task to another (404)", async () => {
     const [alice, bob] = await aliceAndBob();
-    const res0 = await call("POST", `/api/${alice.userId}/tasks`, alice.token, { title: "Alice's own" });
+    const res0 = await callEdge(edge, "POST", `/api/${alice.userId}/tasks`, alice.token, { title: "Alice's own" });
     expect(res0.status).toBe(201);
     const created = (await res0.json()) as Task;
-    const res = await call("GET", `/api/${bob.userId}/tasks/${created.id}`, bob.token);
+    const res = await callEdge(edge, "GET", `/api/${bob.userId}/tasks/${created.id}`, bob.token);
     expect(res.status).toBe(404);
-    const list = await call("GET", `/api/${bob.userId}/tasks`, bob.token);
+    const list = await callEdge(edge, "GET", `/api/${bob.userId}/tasks`, bob.token);
     expect(list.status).toBe(200);
     expect(await list.json()).toEqual([]);
   });
@@ -90,7 +83,7 @@ describe("HS256 tokens from Better Auth at the Rust edge", () => {
     const rotated = makeAuth({ secret: newSecret(), baseURL: WEB_ORIGIN });
     const { userId, cookie } = await signUp(rotated, "mallory@example.com", "Mallory");
     const token = await getToken(rotated, cookie);
-    const res = await call("GET", `/api/${userId}/tasks`, token);
+    const res = await callEdge(edge, "GET", `/api/${userId}/tasks`, token);
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate") ?? "").toMatch(/^Bearer realm="todo", error="invalid_token"/);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
@@ -99,13 +92,13 @@ describe("HS256 tokens from Better Auth at the Rust edge", () => {
   it("refuses a token whose issuer/audience is another origin with 401", async () => {
     const other = makeAuth({ secret: SECRET, baseURL: "http://localhost:3999" });
     const { userId, cookie } = await signUp(other, "oscar@example.com");
-    const res = await call("GET", `/api/${userId}/tasks`, await getToken(other, cookie));
+    const res = await callEdge(edge, "GET", `/api/${userId}/tasks`, await getToken(other, cookie));
     expect(res.status).toBe(401);
   });
 
   it("refuses a request without a token with 401 and a bare Bearer challenge", async () => {
     const alice = await newUser(auth, "Alice");
-    const res = await call("GET", `/api/${alice.userId}/tasks`);
+    const res = await callEdge(edge, "GET", `/api/${alice.userId}/tasks`);
     expect(res.status).toBe(401);
     const challenge = res.headers.get("www-authenticate") ?? "";
     expect(challenge).toMatch(/^Bearer realm="todo"/);

@@ -19,7 +19,7 @@ import { jwt, signJWT, type JwtOptions } from "better-auth/plugins";
 import { jwksSettingsFromEnv } from "@/lib/auth";
 import { SUPPORTED_JWKS_ALGS, createAuthOptions, tokenPayload } from "@/lib/auth-options";
 import { getToken, makeAuth, memoryDb, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { freePort, newSecret, startBackend } from "../support/services";
+import { callEdge, freePort, newSecret, startBackend } from "../support/services";
 import { testServices } from "../support/test-services";
 
 const servers: HttpServed[] = [];
@@ -27,13 +27,6 @@ const services = testServices("todo-interop-jwks-algs-", () => Promise.all(serve
 
 /** The edge's settings for these tests: a 1 s refetch cooldown (default 30 s). */
 const EDGE_ENV = { AUTH_JWKS_REFETCH_COOLDOWN_SECS: "1" };
-
-function call(edge: string, method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  return fetch(edge + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-}
 
 /** Better Auth configured exactly as the app would be with AUTH_JWT_MODE=jwks and AUTH_JWKS_ALG=`alg`. */
 function authFromEnv(alg: string, origin: string) {
@@ -85,21 +78,25 @@ describe.each(SUPPORTED_JWKS_ALGS)(
     });
 
     it(`accepts the ${alg} token on the user's own path (201, 200) and refuses it on another's (403)`, async () => {
-      const res = await call(edge, "POST", `/api/${alice.userId}/tasks`, alice.token, { title: `Signed with ${alg}` });
+      const res = await callEdge(edge, "POST", `/api/${alice.userId}/tasks`, alice.token, {
+        title: `Signed with ${alg}`,
+      });
       expect(res.status, await res.clone().text()).toBe(201);
-      const list = await call(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
+      const list = await callEdge(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
       expect(list.status).toBe(200);
       expect(((await list.json()) as Array<{ title: string }>).map((t) => t.title)).toEqual([`Signed with ${alg}`]);
 
-      expect((await call(edge, "GET", `/api/${bob.userId}/tasks`, alice.token)).status).toBe(403);
-      expect((await call(edge, "POST", `/api/${bob.userId}/tasks`, alice.token, { title: "sneaky" })).status).toBe(403);
-      expect((await call(edge, "GET", `/api/${bob.userId}/tasks`, bob.token)).status).toBe(200);
+      expect((await callEdge(edge, "GET", `/api/${bob.userId}/tasks`, alice.token)).status).toBe(403);
+      expect((await callEdge(edge, "POST", `/api/${bob.userId}/tasks`, alice.token, { title: "sneaky" })).status).toBe(
+        403,
+      );
+      expect((await callEdge(edge, "GET", `/api/${bob.userId}/tasks`, bob.token)).status).toBe(200);
     });
 
     it(`refuses a ${alg} token signed by another Better Auth key pair (same issuer) with 401`, async () => {
       const impostor = authFromEnv(alg, origin);
       const { userId, cookie } = await signUp(impostor, "mallory@example.com");
-      const res = await call(edge, "GET", `/api/${userId}/tasks`, await getToken(impostor, cookie));
+      const res = await callEdge(edge, "GET", `/api/${userId}/tasks`, await getToken(impostor, cookie));
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate") ?? "").toContain('error="invalid_token"');
     });
@@ -145,10 +142,10 @@ describe("keyPairConfigs: one JWKS publishing every algorithm at once (Better Au
     for (const alg of SUPPORTED_JWKS_ALGS) {
       const token = tokens.get(alg) ?? "";
       expect(decodeProtectedHeader(token).alg).toBe(alg);
-      const res = await call(edge, "POST", `/api/${userId}/tasks`, token, { title: alg });
+      const res = await callEdge(edge, "POST", `/api/${userId}/tasks`, token, { title: alg });
       expect(res.status, `${alg}: ${await res.clone().text()}`).toBe(201);
     }
-    const list = await call(edge, "GET", `/api/${userId}/tasks`, tokens.get("ES512"));
+    const list = await callEdge(edge, "GET", `/api/${userId}/tasks`, tokens.get("ES512"));
     expect(((await list.json()) as Array<{ title: string }>).map((t) => t.title)).toEqual([...SUPPORTED_JWKS_ALGS]);
   });
 });
@@ -189,28 +186,28 @@ describe("AUTH_JWT_MODE=both: the secret and the JWKS on one edge", () => {
   });
 
   it("accepts the HS256 token (own path 201/200, another's 403)", async () => {
-    const res = await call(edge, "POST", `/api/${hsUser.userId}/tasks`, hsUser.token, { title: "HS256" });
+    const res = await callEdge(edge, "POST", `/api/${hsUser.userId}/tasks`, hsUser.token, { title: "HS256" });
     expect(res.status, await res.clone().text()).toBe(201);
-    expect((await call(edge, "GET", `/api/${hsUser.userId}/tasks`, hsUser.token)).status).toBe(200);
-    expect((await call(edge, "GET", `/api/${edUser.userId}/tasks`, hsUser.token)).status).toBe(403);
+    expect((await callEdge(edge, "GET", `/api/${hsUser.userId}/tasks`, hsUser.token)).status).toBe(200);
+    expect((await callEdge(edge, "GET", `/api/${edUser.userId}/tasks`, hsUser.token)).status).toBe(403);
   });
 
   it("accepts the EdDSA token (own path 201/200, another's 403)", async () => {
-    const res = await call(edge, "POST", `/api/${edUser.userId}/tasks`, edUser.token, { title: "EdDSA" });
+    const res = await callEdge(edge, "POST", `/api/${edUser.userId}/tasks`, edUser.token, { title: "EdDSA" });
     expect(res.status, await res.clone().text()).toBe(201);
-    const list = await call(edge, "GET", `/api/${edUser.userId}/tasks`, edUser.token);
+    const list = await callEdge(edge, "GET", `/api/${edUser.userId}/tasks`, edUser.token);
     expect(list.status).toBe(200);
     expect(((await list.json()) as Array<{ title: string }>).map((t) => t.title)).toEqual(["EdDSA"]);
-    expect((await call(edge, "GET", `/api/${hsUser.userId}/tasks`, edUser.token)).status).toBe(403);
+    expect((await callEdge(edge, "GET", `/api/${hsUser.userId}/tasks`, edUser.token)).status).toBe(403);
   });
 
   it("still refuses an HS256 token signed with another secret, and an EdDSA token from an unpublished key (401)", async () => {
     const otherHs = makeAuth({ secret: newSecret(), baseURL: origin, mode: "hs256" });
     const o = await signUp(otherHs, "other@example.com");
-    expect((await call(edge, "GET", `/api/${o.userId}/tasks`, await getToken(otherHs, o.cookie))).status).toBe(401);
+    expect((await callEdge(edge, "GET", `/api/${o.userId}/tasks`, await getToken(otherHs, o.cookie))).status).toBe(401);
 
     const otherEd = makeAuth({ secret: newSecret(), baseURL: origin, mode: "jwks" });
     const p = await signUp(otherEd, "other-ed@example.com");
-    expect((await call(edge, "GET", `/api/${p.userId}/tasks`, await getToken(otherEd, p.cookie))).status).toBe(401);
+    expect((await callEdge(edge, "GET", `/api/${p.userId}/tasks`, await getToken(otherEd, p.cookie))).status).toBe(401);
   });
 });

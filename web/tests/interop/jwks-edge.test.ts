@@ -16,7 +16,7 @@
 import { decodeProtectedHeader } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getToken, makeAuth, newUser, serveAuth, signUp, type HttpServed } from "../support/auth";
-import { freePort, newSecret, startBackend } from "../support/services";
+import { callEdge, freePort, newSecret, startBackend } from "../support/services";
 import { testServices } from "../support/test-services";
 
 const servers: HttpServed[] = [];
@@ -24,13 +24,6 @@ const services = testServices("todo-interop-jwks-", () => Promise.all(servers.ma
 
 /** The edge's settings for these tests: a 1 s refetch cooldown (default 30 s). */
 const EDGE_ENV = { AUTH_JWKS_REFETCH_COOLDOWN_SECS: "1" };
-
-function call(edge: string, method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = {};
-  if (token) headers.authorization = `Bearer ${token}`;
-  if (body !== undefined) headers["content-type"] = "application/json";
-  return fetch(edge + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-}
 
 describe("an edge started before the web app", () => {
   it("is not ready, and answers 503 to a token, until the JWKS can be fetched; then ready by itself", async () => {
@@ -55,7 +48,7 @@ describe("an edge started before the web app", () => {
     const details = await fetch(`http://${edgeAdminAddr}/readyz`);
     expect(details.status).toBe(503);
     expect(JSON.stringify(await details.json())).toMatch(/JWKS/);
-    const res = await call(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
+    const res = await callEdge(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
     expect(res.status).toBe(503);
     expect(res.headers.get("content-type")).toContain("application/problem+json");
 
@@ -66,7 +59,7 @@ describe("an edge started before the web app", () => {
     expect(jwks.keys.map((k) => k.kid)).toEqual([decodeProtectedHeader(alice.token).kid]);
     await services.waitForHttp("edge-early", `${edge}/readyz`, { timeoutMs: 15_000 });
     expect(server.jwksFetches()).toBeGreaterThanOrEqual(2); // ours above + the edge's
-    const after = await call(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
+    const after = await callEdge(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
     expect(after.status).toBe(200);
   });
 });
@@ -90,24 +83,24 @@ describe("JWKS-mode tokens from Better Auth at the Rust edge", () => {
   it("accepts the EdDSA token for the user's own path", async () => {
     const alice = await newUser(auth, "Alice");
     expect(decodeProtectedHeader(alice.token).alg).toBe("EdDSA");
-    const res = await call(edge, "POST", `/api/${alice.userId}/tasks`, alice.token, { title: "Signed with EdDSA" });
+    const res = await callEdge(edge, "POST", `/api/${alice.userId}/tasks`, alice.token, { title: "Signed with EdDSA" });
     expect(res.status, await res.clone().text()).toBe(201);
-    const list = await call(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
+    const list = await callEdge(edge, "GET", `/api/${alice.userId}/tasks`, alice.token);
     expect(list.status).toBe(200);
     expect(((await list.json()) as Array<{ title: string }>).map((t) => t.title)).toEqual(["Signed with EdDSA"]);
   });
 
   it("refuses it for another user's path with 403", async () => {
     const [alice, bob] = await Promise.all([newUser(auth, "Alice"), newUser(auth, "Bob")]);
-    expect((await call(edge, "GET", `/api/${bob.userId}/tasks`, alice.token)).status).toBe(403);
-    expect((await call(edge, "GET", `/api/${bob.userId}/tasks`, bob.token)).status).toBe(200);
+    expect((await callEdge(edge, "GET", `/api/${bob.userId}/tasks`, alice.token)).status).toBe(403);
+    expect((await callEdge(edge, "GET", `/api/${bob.userId}/tasks`, bob.token)).status).toBe(200);
   });
 
   it("does not fetch the JWKS again for every request", async () => {
     const alice = await newUser(auth, "Alice");
     const before = server.jwksFetches();
     for (let i = 0; i < 5; i++) {
-      expect((await call(edge, "GET", `/api/${alice.userId}/tasks`, alice.token)).status).toBe(200);
+      expect((await callEdge(edge, "GET", `/api/${alice.userId}/tasks`, alice.token)).status).toBe(200);
     }
     expect(server.jwksFetches()).toBe(before);
   });
@@ -115,7 +108,7 @@ describe("JWKS-mode tokens from Better Auth at the Rust edge", () => {
   it("refuses a token signed by another key pair (same issuer) with 401", async () => {
     const impostor = makeAuth({ secret: newSecret(), baseURL: origin, mode: "jwks" });
     const { userId, cookie } = await signUp(impostor, "mallory@example.com");
-    const res = await call(edge, "GET", `/api/${userId}/tasks`, await getToken(impostor, cookie));
+    const res = await callEdge(edge, "GET", `/api/${userId}/tasks`, await getToken(impostor, cookie));
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate") ?? "").toContain('error="invalid_token"');
   });
@@ -123,7 +116,7 @@ describe("JWKS-mode tokens from Better Auth at the Rust edge", () => {
   it("refuses an HS256 token (the edge holds no secret in this mode) with 401", async () => {
     const hs = makeAuth({ secret: newSecret(), baseURL: origin, mode: "hs256" });
     const { userId, cookie } = await signUp(hs, "hs@example.com");
-    const res = await call(edge, "GET", `/api/${userId}/tasks`, await getToken(hs, cookie));
+    const res = await callEdge(edge, "GET", `/api/${userId}/tasks`, await getToken(hs, cookie));
     expect(res.status).toBe(401);
   });
 });

@@ -306,3 +306,11 @@ export async function startBackend(
   if (opts.waitReady ?? true) await services.waitForHttp(edgeName, `${edgeUrl}/readyz`);
   return { edgeUrl, tasksAddr, edgeAdminAddr };
 }
+
+/** One request to an edge, with a bearer token and a JSON body when given. */
+export function callEdge(edge: string, method: string, path: string, token?: string, body?: unknown) {
+  const headers: Record<string, string> = {};
+  if (token) headers.authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  return fetch(edge + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}

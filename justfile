@@ -289,7 +289,8 @@ bench:
     cargo bench -p auth-core --bench verify
 
 # Load benchmark of the release binaries on a fresh PostgreSQL database, with
-# its floors (pgbench, a bare axum 401) measured in the same run: see bench/.
+# its floors (pgbench, a bare axum 401, the list's bare two-hop and one-hop
+# servers) measured in the same run: see bench/.
 # BENCH_SECS=2 BENCH_ROUNDS=1 for a quick run; results in bench/results/.
 bench-load: bench-compare-deps
     python3 bench/load.py
@@ -312,6 +313,6 @@ bench-compare-deps:
     fi
 
 # Instructions per request, per step (callgrind; comparable on a busy
-# machine): list (HS256, EdDSA) and 401, edge and tasks. See bench/profile.py.
+# machine): list (HS256, EdDSA) and 401, edge and tasks, and the floors. See bench/profile.py.
 bench-profile:
     python3 bench/profile.py

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`just bench-load`: the release binaries under load, with their floors.
 
-Builds edge, tasks, auth-verify and the `bare-401` example in release mode,
+Builds edge, tasks, auth-verify and the floors' examples in release mode,
 creates a fresh PostgreSQL database (dropped at the end), starts tasks and
 the edge on free ports, seeds users and tasks, and measures with wrk:
 
@@ -14,6 +14,12 @@ the edge on free ports, seeds users and tasks, and measures with wrk:
   with the figures compared to it (a round of the floor right before each
   round of the figure; the ratio is the median of the rounds' ratios), since
   a shared machine's load drifts during a run;
+- the list's architecture floors (group `floor`): the least code doing the
+  same two hops (`bare-list-edge`: bare axum → one HTTP/2 channel →
+  `bare-list-tasks`: bare tonic → the same prepared SELECT through sqlx; the
+  same proto and JSON), and one hop (`bare-list-tasks --http`: bare axum +
+  sqlx), each in turns with pgbench, and the edge's list in turns with the
+  two-hop floor;
 - comparators (bench/comparators.py): the same list and 401 in the seed's
   design (FastAPI + PyJWT + SQLAlchemy) and in plain Node, in turns with
   the edge;
@@ -26,7 +32,7 @@ bench/results/. Settings (environment):
 
   BENCH_SECS=10 BENCH_ROUNDS=2 BENCH_CONNECTIONS=32 BENCH_THREADS=1
   BENCH_USERS=32              users per data set (tokens rotate per request)
-  BENCH_ONLY=                 comma list of groups: hs256,eddsa,remote,quiet,compare,sizes,replicas
+  BENCH_ONLY=                 comma list of groups: hs256,eddsa,remote,quiet,compare,floor,sizes,replicas
   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres   (admin URL)
   BENCH_SKIP_BUILD=1          use the release binaries already built
   BENCH_BIN_DIR=              take the binaries from there (a kept baseline)
@@ -73,6 +79,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RELEASE = Path(os.environ.get("BENCH_BIN_DIR") or ROOT / "target" / "release")
 ISSUER = "http://localhost:3000"
 SIZES = (20, 200, 1000)
+# The floors' programs (crates/edge/examples, crates/tasks/examples).
+FLOOR_EXAMPLES = ("bare-401", "bare-list-edge", "bare-list-tasks")
 
 
 def env_int(name: str, default: int) -> int:
@@ -479,21 +487,53 @@ def pgbench_floor(name: str, url: str, limit: int, prefix: str, workdir: Path) -
     return Floor(name, round_)
 
 
-def bare_401_floor(workdir: Path, procs: list[subprocess.Popen]) -> Floor:
+def wrk_floor(name: str, base: str, entries: list[tuple[str, str]], refused: bool, workdir: Path) -> Floor:
+    """A floor whose rounds are wrk runs of GET `entries` against `base`."""
+    script = wrk_script(name, entries, "GET", None, workdir)
+    return Floor(name, lambda _number: wrk_round(name, base, script, refused, workdir)[:3])
+
+
+def start_example(example: str, args: list[str], workdir: Path, name: str = "",
+                  wrapper: list[str] | None = None) -> tuple[Proc, str]:
+    """Starts a release example (its log: `name`.log, `name` defaulting to
+    the example's) and returns it with its URL: each prints the address it
+    listens on, once ready, as its first line. `{name}` in `wrapper` (e.g.
+    valgrind's arguments) becomes `name`."""
+    name = name or example
+    wrapper = [arg.replace("{name}", name) for arg in wrapper or []]
+    with open(workdir / f"{name}.log", "ab") as logfile:
+        popen = subprocess.Popen([*wrapper, str(RELEASE / "examples" / example), *args],
+                                 stdout=subprocess.PIPE, stderr=logfile, text=True)
+    proc = Proc(name, popen)
+    assert popen.stdout is not None
+    address = popen.stdout.readline().strip()
+    if not address:
+        proc.stop()
+        raise SystemExit(f"{example} exited with {popen.returncode}; see {workdir / name}.log")
+    return proc, f"http://{address}"
+
+
+def bare_401_floor(workdir: Path, procs: list[Proc]) -> Floor:
     """A bare axum handler answering 401, started once and kept running."""
-    logfile = open(workdir / "bare-401.log", "wb")
-    proc = subprocess.Popen(
-        [str(RELEASE / "examples" / "bare-401"), "127.0.0.1:0"], stdout=subprocess.PIPE, stderr=logfile, text=True
-    )
+    proc, base = start_example("bare-401", ["127.0.0.1:0"], workdir)
     procs.append(proc)
-    assert proc.stdout is not None
-    base = f"http://{proc.stdout.readline().strip()}"
-    script = wrk_script("bare axum 401", [("/api/x/tasks", "Bearer x")], "GET", None, workdir)
+    return wrk_floor("bare axum 401", base, [("/api/x/tasks", "Bearer x")], True, workdir)
 
-    def round_(_number: int) -> tuple[float, float, float]:
-        return wrk_round("bare axum 401", base, script, True, workdir)[:3]
 
-    return Floor("bare axum 401", round_)
+def list_floors(url: str, workdir: Path, procs: list[Proc]) -> tuple[str, str]:
+    """Starts the list's architecture floors, each into `procs` once it
+    runs, and returns their URLs: the two-hop one (`bare-list-edge` →
+    gRPC → `bare-list-tasks` → sqlx) and the one-hop one (`bare-list-tasks
+    --http`: axum + sqlx)."""
+    def start(example: str, args: list[str], name: str = "") -> str:
+        proc, base = start_example(example, args, workdir, name)
+        procs.append(proc)
+        return base
+
+    grpc = start("bare-list-tasks", [url, "127.0.0.1:0"])
+    two_hops = start("bare-list-edge", [grpc, "127.0.0.1:0"])
+    one_hop = start("bare-list-tasks", [url, "127.0.0.1:0", "--http"], "bare-list-direct")
+    return two_hops, one_hop
 
 
 # ---------------------------------------------------------------- the run
@@ -506,7 +546,8 @@ def build() -> None:
     # Two runs: an example brings its crate's dev-dependencies (and their
     # features), which must not change the binaries being measured.
     for targets in (["-p", "edge", "-p", "tasks", "-p", "auth-verify", "--bin", "edge", "--bin", "tasks",
-                     "--bin", "auth-verify"], ["-p", "edge", "--example", "bare-401"]):
+                     "--bin", "auth-verify"],
+                    ["-p", "edge", "-p", "tasks", *(f"--example={e}" for e in FLOOR_EXAMPLES)]):
         subprocess.run(["cargo", "build", "--release", "--locked", *targets], check=True, cwd=ROOT)
 
 
@@ -553,7 +594,7 @@ def main() -> int:
     stack = Stack(workdir, url)
     results: dict[str, Result] = {}
     floors: list[Floor] = []
-    floor_procs: list[subprocess.Popen] = []
+    floor_procs: list[Proc] = []
 
     def add(result: Result) -> None:
         results[result.name] = result
@@ -627,6 +668,9 @@ def main() -> int:
         if wanted("compare"):
             compare(stack, tasks1, url, s20, bad, workdir, add, floors)
 
+        if wanted("floor"):
+            floor_group(stack, tasks1, url, s20, workdir, add, floors, select20)
+
         if wanted("sizes"):
             log("tasks per user (HS256, ?limit=1000)")
             stack.stop("edge")
@@ -657,8 +701,7 @@ def main() -> int:
                 stack.sample()
     finally:
         for proc in floor_procs:
-            proc.terminate()
-            proc.wait()
+            proc.stop()
         stack.stop_all()
         with contextlib.suppress(subprocess.CalledProcessError):
             psql(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -691,12 +734,8 @@ def compare(stack: Stack, tasks_url: str, url: str, users: list[tuple[str, int]]
     edge = stack.edge([tasks_url], {})
     auth = {u: "Bearer " + hs256(stack.secret, u) for u, _ in users}
     listing = [(f"/api/{u}/tasks", auth[u]) for u, _ in users]
-    turns = []
-    for name, entries, refused in (("list (HS256, edge, in turns)", listing, False),
-                                   ("401 malformed (HS256, edge, in turns)", bad, True)):
-        script = wrk_script(name, entries, "GET", None, workdir)
-        turns.append(Floor(name, lambda _n, name=name, script=script, refused=refused:
-                           wrk_round(name, edge, script, refused, workdir)[:3]))
+    turns = [wrk_floor("list (HS256, edge, in turns)", edge, listing, False, workdir),
+             wrk_floor("401 malformed (HS256, edge, in turns)", edge, bad, True, workdir)]
     floors += turns
     for label, start, ready in (("FastAPI", comparators.start_fastapi, "Application startup complete."),
                                 ("Node", comparators.start_node, "127.0.0.1:")):
@@ -713,6 +752,47 @@ def compare(stack: Stack, tasks_url: str, url: str, users: list[tuple[str, int]]
         finally:
             proc.stop()
     stack.sample()
+
+
+TWO_HOPS = "list floor, two hops (axum → tonic → sqlx)"
+ONE_HOP = "list floor, one hop (axum + sqlx)"
+FLOOR_IN_TURNS = "list floor, two hops (in turns with the edge)"
+EDGE_ON_FLOOR = "list (HS256, edge, in turns with the floor)"
+
+
+def floor_group(stack: Stack, tasks_url: str, url: str, users: list[tuple[str, int]], workdir: Path,
+                add: Callable[[Result], None], floors: list[Floor], select: Floor) -> None:
+    """The list's architecture floors (`list_floors`), each in turns with
+    pgbench's SELECT, and the edge's list (HS256) in turns with the two-hop
+    floor, whose rounds form the "… (in turns with the edge)" row."""
+    log("the list's floors: bare axum → bare tonic → sqlx, and bare axum + sqlx")
+    stack.stop("edge")
+    edge = stack.edge([tasks_url], {})
+    auth = {u: "Bearer " + hs256(stack.secret, u) for u, _ in users}
+    listing = [(f"/api/{u}/tasks", auth[u]) for u, _ in users]
+    procs: list[Proc] = []
+    try:
+        two_hops, one_hop = list_floors(url, workdir, procs)
+        add(wrk(TWO_HOPS, two_hops, listing, workdir=workdir, floor=select))
+        add(wrk(ONE_HOP, one_hop, listing, workdir=workdir, floor=select))
+        pair = wrk_floor(FLOOR_IN_TURNS, two_hops, listing, False, workdir)
+        floors.append(pair)
+        add(wrk(EDGE_ON_FLOOR, edge, listing, workdir=workdir, floor=pair))
+    finally:
+        for proc in procs:
+            proc.stop()
+    stack.sample()
+
+
+def floor_lines(results: dict[str, Result]) -> list[str]:
+    """The list's floors in a sentence: their shares of pgbench and the
+    edge's of the two-hop floor (each in turns), and the second hop."""
+    two, one, edge = (results.get(name) for name in (TWO_HOPS, ONE_HOP, EDGE_ON_FLOOR))
+    if not (two and one and edge and two.ratio and one.ratio and edge.ratio):
+        return []
+    return [f"List floors (rounds in turns): two hops {two.ratio:.0%} of pgbench, one hop {one.ratio:.0%}; "
+            f"the edge {edge.ratio:.0%} of the two-hop floor (floor ÷ edge {1 / edge.ratio:.1f} ×); "
+            f"two hops ÷ one hop {two.ratio / one.ratio:.0%} (from their ratios to pgbench)."]
 
 
 def edge_multiples(results: dict[str, Result]) -> list[str]:
@@ -763,7 +843,7 @@ def render(results: dict[str, Result], peaks: dict[str, int], started: str, befo
         lines.append("")
         lines.append("¹ unexpected answers (e.g. a 504 after EDGE_UPSTREAM_TIMEOUT_MS) or socket errors; "
                      "a run with more than 1 % of them stops.")
-    multiples = edge_multiples(results)
+    multiples = edge_multiples(results) + floor_lines(results)
     if multiples:
         lines += ["", *multiples]
     lines.append("")

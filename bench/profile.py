@@ -59,7 +59,8 @@ EDGE_STEPS = [
     ("internal credential (sign, or reuse)", [],
      [r"^auth_core::internal::InternalSigner::mint(_at)?$",
       r"^edge::upstream::credential::Credentials::authorization(_at)?$"]),
-    ("gRPC call: tonic client, protobuf decode", [],
+    ("gRPC call: tonic client, protobuf decode",
+     [r"^proto::tasks::tasks_client::TasksClient<T>::list_tasks::\{\{closure\}\}$"],  # the floor's (no timeout)
      [r"^<tokio::time::timeout::Timeout<T> as core::future::future::Future>::poll$"]),
     ("  of which protobuf decode", [], [r"^<tonic_prost::codec::ProstDecoder<U> as tonic::codec::Decoder>::decode$"]),
     ("HTTP/2 connection task (h2)", [],
@@ -73,7 +74,8 @@ TASKS_STEPS = [
     ("internal credential check", [],
      [r"^<tasks::auth::InternalAuth as tonic::service::interceptor::Interceptor>::call$"]),
     ("tracing: spans and log lines", [], TRACING),
-    ("repository: sea-orm, sqlx, row mapping", [r"^tasks::repo::list::\{\{closure\}\}"], []),
+    ("repository: sea-orm, sqlx, row mapping (the floor: sqlx)",
+     [r"^tasks::repo::list::\{\{closure\}\}", r"^bare_list_tasks::rows::\{\{closure\}\}$"], []),
     ("  of which query building (sea-query)", [],
      [r"^<sea_query::query::select::SelectStatement as sea_orm::database::statement::StatementBuilder>::build$",
       r"^tasks::entity::Entity::secure_find$", r"^sea_orm::query::select::Select<E>::new$"]),
@@ -140,21 +142,30 @@ def dump(proc: load.Proc, label: str, outdir: Path) -> Path:
     raise SystemExit(f"no callgrind dump from {proc.name}")
 
 
-def profile(stack: load.Stack, edge: str, edge_proc: load.Proc, tasks_proc: load.Proc, label: str,
-            path: str, token: str, outdir: Path) -> dict:
-    send(edge, path, token, WARMUP)
-    for proc in (edge_proc, tasks_proc):
+def profile(base: str, procs: list[tuple[load.Proc, list]], label: str, path: str, token: str,
+            outdir: Path) -> dict:
+    """Per process of `procs` (each with its step table): instructions per
+    request, in all and per step, for `path` sent to `base`."""
+    send(base, path, token, WARMUP)
+    for proc, _ in procs:
         subprocess.run(["callgrind_control", "-z", str(proc.popen.pid)], check=True, capture_output=True)
-    send(edge, path, token, REQUESTS)
+    send(base, path, token, REQUESTS)
     result = {}
-    for proc, steps in ((edge_proc, EDGE_STEPS), (tasks_proc, TASKS_STEPS)):
+    for proc, steps in procs:
         total, rows = annotate(dump(proc, label, outdir))
         result[proc.name] = (total // REQUESTS, [(n, c // REQUESTS) for n, c in step_costs(rows, steps)])
-    load.log(f"  {label}: edge {result['edge'][0]:,} Ir/request, tasks {result['tasks'][0]:,} Ir/request")
+    load.log(f"  {label}: " + ", ".join(f"{name} {total:,} Ir/request" for name, (total, _) in result.items()))
     return result
 
 
-LABELS = {"list-hs256": "list (HS256)", "reject": "401 malformed", "list-eddsa": "list (EdDSA)"}
+def profile_stack(edge: str, edge_proc: load.Proc, tasks_proc: load.Proc, label: str, path: str, token: str,
+                  outdir: Path) -> dict:
+    return profile(edge, [(edge_proc, EDGE_STEPS), (tasks_proc, TASKS_STEPS)], label, path, token, outdir)
+
+
+# Each path's dumps: `{process}-{label}.out`.
+LABELS = {"list-hs256": "list (HS256)", "reject": "401 malformed", "list-eddsa": "list (EdDSA)",
+          "list-floor": "list, floor (two hops)"}
 
 
 def reannotate(outdir: Path) -> dict:
@@ -162,6 +173,8 @@ def reannotate(outdir: Path) -> dict:
     after a change to the step table; PROFILE_REQUESTS must match that run."""
     results = {}
     for label, title in LABELS.items():
+        if not (outdir / f"edge-{label}.out").exists():
+            continue  # a run from before the floor was profiled
         results[title] = {}
         for proc, steps in (("edge", EDGE_STEPS), ("tasks", TASKS_STEPS)):
             total, rows = annotate(outdir / f"{proc}-{label}.out")
@@ -169,26 +182,43 @@ def reannotate(outdir: Path) -> dict:
     return results
 
 
-def profile_bare(workdir: Path, outdir: Path) -> int:
-    """Instructions per request of the `bare-401` floor."""
-    with open(workdir / "bare-401.log", "wb") as logfile:
-        popen = subprocess.Popen(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outdir}/bare-401.%p",
-             str(load.RELEASE / "examples" / "bare-401"), "127.0.0.1:0"],
-            stdout=subprocess.PIPE, stderr=logfile, text=True,
-        )
-        proc = load.Proc("bare-401", popen)
-        try:
-            assert popen.stdout is not None
-            base = "http://" + popen.stdout.readline().strip()
-            send(base, "/api/x/tasks", "Bearer x", WARMUP)
-            subprocess.run(["callgrind_control", "-z", str(popen.pid)], check=True, capture_output=True)
-            send(base, "/api/x/tasks", "Bearer x", REQUESTS)
-            total, _ = annotate(dump(proc, "reject", outdir))
-        finally:
+def callgrind(outdir: Path) -> list[str]:
+    """The wrapper every profiled process runs under; `{name}` is its name."""
+    return ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outdir}/{{name}}.%p"]
+
+
+def profile_examples(chain: list[tuple[str, str, list[str], list]], label: str, path: str, token: str,
+                     workdir: Path, outdir: Path) -> dict:
+    """`profile` for a chain of the floors' examples under callgrind:
+    (process name, example, its arguments, its step table), each after
+    the first given the URL of the one before it for `{url}`; the requests
+    go to the last."""
+    procs: list[tuple[load.Proc, list]] = []
+    base = ""
+    try:
+        for name, example, args, steps in chain:
+            proc, base = load.start_example(example, [a.replace("{url}", base) for a in args], workdir, name,
+                                            callgrind(outdir))
+            procs.append((proc, steps))
+        return profile(base, procs, label, path, token, outdir)
+    finally:
+        for proc, _ in procs:
             proc.stop()
-    load.log(f"  bare axum 401: {total // REQUESTS:,} Ir/request")
-    return total // REQUESTS
+
+
+def profile_floors(url: str, user: str, workdir: Path, outdir: Path) -> tuple[dict, int, int]:
+    """Instructions per request of the floors: the list through both hops
+    (`bare-list-edge` as "edge", `bare-list-tasks` as "tasks", with their
+    steps), the list through one (`bare-list-tasks --http`), and `bare-401`."""
+    path = f"/api/{user}/tasks"
+    pair = profile_examples([("tasks", "bare-list-tasks", [url, "127.0.0.1:0"], TASKS_STEPS),
+                             ("edge", "bare-list-edge", ["{url}", "127.0.0.1:0"], EDGE_STEPS)],
+                            "list-floor", path, "", workdir, outdir)
+    direct = profile_examples([("direct", "bare-list-tasks", [url, "127.0.0.1:0", "--http"], [])],
+                              "list-floor", path, "", workdir, outdir)
+    bare = profile_examples([("bare-401", "bare-401", ["127.0.0.1:0"], [])],
+                            "reject", "/api/x/tasks", "Bearer x", workdir, outdir)
+    return pair, direct["direct"][0], bare["bare-401"][0]
 
 
 def main() -> int:
@@ -206,7 +236,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="bench-profile-"))
     outdir = workdir / "callgrind"
     outdir.mkdir()
-    wrapper = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={outdir}/{{name}}.%p"]
+    wrapper = callgrind(outdir)
     name = f"bench_profile_{int(time.time())}_{os.getpid()}"
     url = load.db_url(name)
     load.psql(load.ADMIN_URL, f'CREATE DATABASE "{name}"')
@@ -225,28 +255,40 @@ def main() -> int:
         edge = stack.edge([tasks_url], {})
         user, _ = load.seed(url)["s20"][0]
         hs = "Bearer " + load.hs256(stack.secret, user)
-        results["list (HS256)"] = profile(stack, edge, stack.procs[-1], tasks_proc, "list-hs256",
-                                          f"/api/{user}/tasks", hs, outdir)
-        results["401 malformed"] = profile(stack, edge, stack.procs[-1], tasks_proc, "reject",
-                                           f"/api/{user}/tasks", "Bearer not.a-valid.token", outdir)
+        results["list (HS256)"] = profile_stack(edge, stack.procs[-1], tasks_proc, "list-hs256",
+                                                f"/api/{user}/tasks", hs, outdir)
+        results["401 malformed"] = profile_stack(edge, stack.procs[-1], tasks_proc, "reject",
+                                                 f"/api/{user}/tasks", "Bearer not.a-valid.token", outdir)
         keys = load.Ed25519Keys()
         server, jwks_url = load.serve_jwks(keys.jwks)
         try:
             stack.stop("edge")
             edge = stack.edge([tasks_url], {"AUTH_JWT_MODE": "jwks", "AUTH_JWKS_URL": jwks_url})
-            results["list (EdDSA)"] = profile(stack, edge, stack.procs[-1], tasks_proc, "list-eddsa",
-                                              f"/api/{user}/tasks", "Bearer " + keys.token(user), outdir)
+            results["list (EdDSA)"] = profile_stack(edge, stack.procs[-1], tasks_proc, "list-eddsa",
+                                                    f"/api/{user}/tasks", "Bearer " + keys.token(user), outdir)
         finally:
             server.shutdown()
+        stack.stop_all()  # before the floors start: their dumps are told apart by the time they appear
+        pair, direct, bare = profile_floors(url, user, workdir, outdir)
+        results[LABELS["list-floor"]] = pair
     finally:
         stack.stop_all()
         load.psql(load.ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    bare = profile_bare(workdir, outdir)
-    report = render(results) + f"\nThe floor, a bare axum handler answering 401 (`bare-401`): {bare:,} per request.\n"
+    report = render(results) + floor_lines(results, direct, bare)
     (load.OUT / "profile.md").write_text(report)
     print(report)
     load.log(f"written to {load.OUT / 'profile.md'}; callgrind files in {outdir}")
     return 0
+
+
+def floor_lines(results: dict, direct: int, bare: int) -> str:
+    """The floors' totals beside the stack's, in a few lines."""
+    stack, floor = (sum(total for total, _ in results[title].values())
+                    for title in ("list (HS256)", LABELS["list-floor"]))
+    return (f"\nThe list's floors (`bare-list-edge` → `bare-list-tasks`: the same two hops, proto, SELECT and JSON, "
+            f"nothing else): {floor:,} per request in both processes, against the edge and tasks' {stack:,} "
+            f"({stack / floor:.1f} ×); one hop (`bare-list-tasks --http`, axum + sqlx): {direct:,}.\n"
+            f"The floor of the 401, a bare axum handler answering 401 (`bare-401`): {bare:,} per request.\n")
 
 
 def render(results: dict) -> str:

@@ -59,8 +59,9 @@ EDGE_STEPS = [
     ("internal credential (sign, or reuse)", [],
      [r"^auth_core::internal::InternalSigner::mint(_at)?$",
       r"^edge::upstream::credential::Credentials::authorization(_at)?$"]),
-    ("gRPC call: tonic client, protobuf decode",
-     [r"^proto::tasks::tasks_client::TasksClient<T>::list_tasks::\{\{closure\}\}$"],  # the floor's (no timeout)
+    ("the route's handler: extractors (the edge's: the token), gRPC call, JSON out", [],
+     [r"^<F as axum::handler::Handler<.*>>::call::\{\{closure\}\}$"]),
+    ("gRPC call: tonic client, protobuf decode", [],
      [r"^<tokio::time::timeout::Timeout<T> as core::future::future::Future>::poll$"]),
     ("  of which protobuf decode", [], [r"^<tonic_prost::codec::ProstDecoder<U> as tonic::codec::Decoder>::decode$"]),
     ("HTTP/2 connection task (h2)", [],

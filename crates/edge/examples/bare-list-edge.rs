@@ -60,15 +60,18 @@ async fn list(
 ) -> Result<Json<Vec<View>>, StatusCode> {
     let mut request = Request::new(ListTasksRequest::default());
     let user = MetadataValue::try_from(user).map_err(|_| StatusCode::BAD_REQUEST)?;
-    request
-        .metadata_mut()
-        .insert(proto::USER_ID_METADATA, user);
+    request.metadata_mut().insert(proto::USER_ID_METADATA, user);
     let reply = tasks
         .list_tasks(request)
         .await
         .map_err(|_| StatusCode::BAD_GATEWAY)?;
     Ok(Json(
-        reply.into_inner().tasks.into_iter().map(View::from).collect(),
+        reply
+            .into_inner()
+            .tasks
+            .into_iter()
+            .map(View::from)
+            .collect(),
     ))
 }
 
@@ -83,8 +86,7 @@ async fn main() -> anyhow::Result<()> {
         .tcp_nodelay(true)
         .connect()
         .await?;
-    let tasks =
-        TasksClient::new(channel).max_decoding_message_size(proto::limits::MAX_REPLY_BYTES);
+    let tasks = TasksClient::new(channel).max_decoding_message_size(proto::limits::MAX_REPLY_BYTES);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     println!("{}", listener.local_addr()?);
     let listener = listener.tap_io(|tcp| {

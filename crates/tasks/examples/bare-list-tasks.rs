@@ -61,15 +61,17 @@ async fn rows(pool: &PgPool, user: &str) -> Result<Vec<pb::Task>, sea_orm::sqlx:
     let time = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Micros, true);
     Ok(rows
         .into_iter()
-        .map(|(id, user_id, title, description, completed, created, updated)| pb::Task {
-            id,
-            user_id,
-            title,
-            description,
-            completed,
-            created_at: time(created),
-            updated_at: time(updated),
-        })
+        .map(
+            |(id, user_id, title, description, completed, created, updated)| pb::Task {
+                id,
+                user_id,
+                title,
+                description,
+                completed,
+                created_at: time(created),
+                updated_at: time(updated),
+            },
+        )
         .collect())
 }
 

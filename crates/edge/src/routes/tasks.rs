@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use proto::tasks as pb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -17,7 +17,10 @@ use auth_core::ProblemBody;
 
 use crate::openapi::{AuthErrors, BodyErrors, NotFound, limits};
 
-/// A task as the API shows it.
+mod json;
+
+/// A task as the API shows it (a list's tasks are written by [`json`],
+/// byte for byte as serde_json writes this).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Task)]
 pub struct TaskView {
@@ -148,7 +151,7 @@ pub async fn list(
     caller: Caller,
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
-) -> Result<Json<Vec<TaskView>>, ApiError> {
+) -> Result<Response, ApiError> {
     let status = match query.status {
         StatusParam::All => pb::StatusFilter::All,
         StatusParam::Pending => pb::StatusFilter::Pending,
@@ -159,12 +162,8 @@ pub async fn list(
         limit: query.limit.unwrap_or(0),
         offset: query.offset.unwrap_or(0),
     };
-    let reply = (state.tasks)
-        .call(&caller.0, request, |mut c, r| async move {
-            c.list_tasks(r).await
-        })
-        .await?;
-    Ok(Json(reply.tasks.into_iter().map(TaskView::from).collect()))
+    let reply = state.tasks.list(&caller.0, request).await?;
+    Ok(json::response(json::tasks(&reply.tasks)))
 }
 
 #[utoipa::path(

@@ -13,11 +13,13 @@ use proto::tasks as pb;
 use proto::tasks::tasks_client::TasksClient as GrpcClient;
 use proto::tasks::tasks_server::SERVICE_NAME;
 use tokio::time::Instant;
+use tonic::client::Grpc;
 use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 
 use super::credential::Credentials;
+use super::list::{ListReply, list_tasks};
 use super::retry::{Failure, Idempotent, MAX_ATTEMPTS, api_error};
 use super::{Options, Pool, health_check};
 use crate::error::{ApiError, TASKS};
@@ -52,6 +54,9 @@ const UPSTREAM: &str = "tasks";
 pub struct TasksClient {
     pool: Pool,
     client: GrpcClient<Channel>,
+    /// The same channel and limits, for calls made without the generated
+    /// client ([`super::list`]).
+    grpc: Grpc<Channel>,
     health: HealthClient<Channel>,
     credentials: Arc<Credentials>,
     timeout: Duration,
@@ -75,8 +80,12 @@ impl TasksClient {
         let client = GrpcClient::new(channel.clone())
             .max_decoding_message_size(proto::limits::MAX_REPLY_BYTES)
             .max_encoding_message_size(proto::limits::MAX_REQUEST_BYTES);
+        let grpc = Grpc::new(channel.clone())
+            .max_decoding_message_size(proto::limits::MAX_REPLY_BYTES)
+            .max_encoding_message_size(proto::limits::MAX_REQUEST_BYTES);
         Self {
             client,
+            grpc,
             health: HealthClient::new(channel),
             pool,
             credentials: Arc::new(Credentials::new(signer, timeout)),
@@ -88,7 +97,6 @@ impl TasksClient {
     /// prepared request (twice when the call is retried). Its span records
     /// the user and the attempts, never the message. Counted in
     /// [`crate::metrics::UPSTREAM_CALLS`] (once, retries included).
-    #[tracing::instrument(name = "tasks call", skip_all, fields(user_id = %user_id, attempts))]
     pub async fn call<M, R, F, Fut>(
         &self,
         user_id: &UserId,
@@ -100,8 +108,36 @@ impl TasksClient {
         F: Fn(GrpcClient<Channel>, tonic::Request<M>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
     {
+        self.call_with(&self.client, user_id, message, call).await
+    }
+
+    /// `ListTasks`, its reply's text read in place ([`super::list`]).
+    pub async fn list(
+        &self,
+        user_id: &UserId,
+        message: pb::ListTasksRequest,
+    ) -> Result<ListReply, ApiError> {
+        self.call_with(&self.grpc, user_id, message, list_tasks)
+            .await
+    }
+
+    /// [`TasksClient::call`] with `client` for `call`'s first argument.
+    #[tracing::instrument(name = "tasks call", skip_all, fields(user_id = %user_id, attempts))]
+    async fn call_with<C, M, R, F, Fut>(
+        &self,
+        client: &C,
+        user_id: &UserId,
+        message: M,
+        call: F,
+    ) -> Result<R, ApiError>
+    where
+        C: Clone,
+        M: Idempotent + Clone,
+        F: Fn(C, tonic::Request<M>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
+    {
         let started = std::time::Instant::now();
-        let result = self.attempts(user_id, message, call).await;
+        let result = self.attempts(client, user_id, message, call).await;
         let outcome = result
             .as_ref()
             .map_or_else(crate::metrics::outcome_of, |_| "ok");
@@ -109,15 +145,17 @@ impl TasksClient {
         result
     }
 
-    async fn attempts<M, R, F, Fut>(
+    async fn attempts<C, M, R, F, Fut>(
         &self,
+        client: &C,
         user_id: &UserId,
         message: M,
         call: F,
     ) -> Result<R, ApiError>
     where
+        C: Clone,
         M: Idempotent + Clone,
-        F: Fn(GrpcClient<Channel>, tonic::Request<M>) -> Fut,
+        F: Fn(C, tonic::Request<M>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
     {
         let authorization = self.credentials.authorization(user_id)?;
@@ -138,12 +176,12 @@ impl TasksClient {
             metadata.insert(proto::USER_ID_METADATA, user_id.clone());
             metadata.insert("authorization", authorization.clone());
             service_kit::trace::inject(metadata.as_mut());
-            let status =
-                match tokio::time::timeout(remaining, call(self.client.clone(), request)).await {
-                    Err(_) => return Err(ApiError::Timeout(TASKS)),
-                    Ok(Ok(reply)) => return Ok(reply.into_inner()),
-                    Ok(Err(status)) => status,
-                };
+            let status = match tokio::time::timeout(remaining, call(client.clone(), request)).await
+            {
+                Err(_) => return Err(ApiError::Timeout(TASKS)),
+                Ok(Ok(reply)) => return Ok(reply.into_inner()),
+                Ok(Err(status)) => status,
+            };
             let failure = Failure::of(&status);
             if attempt >= MAX_ATTEMPTS || !failure.retryable(status.code(), M::IDEMPOTENT) {
                 return Err(api_error(status));

@@ -137,6 +137,12 @@ impl Pool {
     /// How many endpoints the channel balances over, once the first round
     /// is done; None when `deadline` passes first.
     pub async fn endpoints(&self, deadline: Instant) -> Option<usize> {
+        // Every call asks: once the first round is done, answer without a
+        // receiver of its own or a timer.
+        let done = *self.rounds.borrow();
+        if done.completed >= 1 {
+            return Some(done.endpoints);
+        }
         let mut rounds = self.rounds.clone();
         let done = tokio::time::timeout_at(deadline, rounds.wait_for(|r| r.completed >= 1)).await;
         match done {

@@ -3,7 +3,8 @@
 //! every call. A reused credential always leaves the edge with at least
 //! [`MIN_LEFT_SECS`] (and the whole upstream deadline plus ten seconds) to
 //! live, so tasks never sees one expire in flight; tasks checks each one
-//! in full the first time and its `exp` on every call.
+//! in full the first time and its `exp` on every call. The user id's
+//! `x-user-id` value is kept with it, so neither is built per call.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
@@ -26,7 +27,16 @@ pub struct Credentials {
     /// Reuse while `exp - now` is at least this; `None`: never reuse (an
     /// upstream deadline too long for a minute's credential).
     min_left: Option<u64>,
-    cache: Mutex<HashMap<UserId, (MetadataValue<Ascii>, u64)>>,
+    cache: Mutex<HashMap<UserId, (Metadata, u64)>>,
+}
+
+/// The metadata a call on behalf of one user carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metadata {
+    /// `x-user-id`: the user id.
+    pub user_id: MetadataValue<Ascii>,
+    /// `authorization`: `Bearer <credential>`.
+    pub authorization: MetadataValue<Ascii>,
 }
 
 impl Credentials {
@@ -39,12 +49,13 @@ impl Credentials {
         }
     }
 
-    /// `authorization: Bearer <credential>` for a call on behalf of `user`.
-    pub fn authorization(&self, user: &UserId) -> Result<MetadataValue<Ascii>, ApiError> {
+    /// `x-user-id` and `authorization: Bearer <credential>` for a call on
+    /// behalf of `user`.
+    pub fn authorization(&self, user: &UserId) -> Result<Metadata, ApiError> {
         self.authorization_at(user, now())
     }
 
-    fn authorization_at(&self, user: &UserId, now: u64) -> Result<MetadataValue<Ascii>, ApiError> {
+    fn authorization_at(&self, user: &UserId, now: u64) -> Result<Metadata, ApiError> {
         let Some(min_left) = self.min_left else {
             return self.mint(user, now).map(|(value, _)| value);
         };
@@ -65,17 +76,25 @@ impl Credentials {
         Ok(value)
     }
 
-    fn mint(&self, user: &UserId, now: u64) -> Result<(MetadataValue<Ascii>, u64), ApiError> {
+    fn mint(&self, user: &UserId, now: u64) -> Result<(Metadata, u64), ApiError> {
+        let user_id = MetadataValue::try_from(user.as_str())
+            .map_err(ApiError::internal("the user id as x-user-id metadata"))?;
         let (token, exp) = self
             .signer
             .mint_at(user, now)
             .map_err(ApiError::internal("minting the internal credential"))?;
-        let value = MetadataValue::try_from(format!("Bearer {token}"))
+        let authorization = MetadataValue::try_from(format!("Bearer {token}"))
             .map_err(ApiError::internal("the internal credential as metadata"))?;
-        Ok((value, exp))
+        Ok((
+            Metadata {
+                user_id,
+                authorization,
+            },
+            exp,
+        ))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, (MetadataValue<Ascii>, u64)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<UserId, (Metadata, u64)>> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -104,8 +123,8 @@ mod tests {
         UserId::parse(id).expect("a user id")
     }
 
-    fn token(value: &MetadataValue<Ascii>) -> String {
-        let text = value.to_str().expect("ascii");
+    fn token(value: &Metadata) -> String {
+        let text = value.authorization.to_str().expect("ascii");
         text.strip_prefix("Bearer ").expect("bearer").to_owned()
     }
 
@@ -121,6 +140,8 @@ mod tests {
         let verifier =
             InternalVerifier::new(Some(&SecretString::from(SECRET.to_owned()))).expect("v");
         assert_eq!(verifier.verify(&token(&alice)), Ok(user("alice")));
+        assert_eq!(alice.user_id, "alice");
+        assert_eq!(bob.user_id, "bob");
         // Reused until fewer than 30 s are left of its 60...
         let again = credentials
             .authorization_at(&user("alice"), now + 29)

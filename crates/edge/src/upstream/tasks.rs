@@ -14,7 +14,6 @@ use proto::tasks::tasks_client::TasksClient as GrpcClient;
 use proto::tasks::tasks_server::SERVICE_NAME;
 use tokio::time::Instant;
 use tonic::client::Grpc;
-use tonic::metadata::MetadataValue;
 use tonic::transport::Channel;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -158,9 +157,7 @@ impl TasksClient {
         F: Fn(C, tonic::Request<M>) -> Fut,
         Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
     {
-        let authorization = self.credentials.authorization(user_id)?;
-        let user_id = MetadataValue::try_from(user_id.as_str())
-            .map_err(ApiError::internal("the user id as x-user-id metadata"))?;
+        let credential = self.credentials.authorization(user_id)?;
         let deadline = Instant::now() + self.timeout;
         self.has_endpoints(deadline).await?;
         let mut attempt = 1;
@@ -173,8 +170,8 @@ impl TasksClient {
             let mut request = tonic::Request::new(message.clone());
             request.set_timeout(remaining);
             let metadata = request.metadata_mut();
-            metadata.insert(proto::USER_ID_METADATA, user_id.clone());
-            metadata.insert("authorization", authorization.clone());
+            metadata.insert(proto::USER_ID_METADATA, credential.user_id.clone());
+            metadata.insert("authorization", credential.authorization.clone());
             service_kit::trace::inject(metadata.as_mut());
             let status = match tokio::time::timeout(remaining, call(client.clone(), request)).await
             {

@@ -72,6 +72,11 @@ pub fn response(body: Vec<u8>) -> Response {
 /// everything else (UTF-8 included) as it is.
 fn string(out: &mut Vec<u8>, text: &[u8]) {
     out.push(b'"');
+    if !needs_escape(text) {
+        out.extend_from_slice(text);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &byte) in text.iter().enumerate() {
         let short: &[u8] = match byte {
@@ -97,6 +102,14 @@ fn string(out: &mut Vec<u8>, text: &[u8]) {
     }
     out.extend_from_slice(&text[start..]);
     out.push(b'"');
+}
+
+/// Whether any byte of `text` is escaped: one pass without early exit, so
+/// the compiler checks many bytes at a time.
+fn needs_escape(text: &[u8]) -> bool {
+    text.iter().fold(false, |found, &byte| {
+        found | (byte < 0x20) | (byte == b'"') | (byte == b'\\')
+    })
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";

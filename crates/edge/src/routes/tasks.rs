@@ -19,8 +19,9 @@ use crate::openapi::{AuthErrors, BodyErrors, NotFound, limits};
 
 mod json;
 
-/// A task as the API shows it (a list's tasks are written by [`json`],
-/// byte for byte as serde_json writes this).
+// A list's tasks are written by `json`, byte for byte as serde_json
+// writes this type (the doc comment below is the OpenAPI description).
+/// A task as the API shows it.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = Task)]
 pub struct TaskView {

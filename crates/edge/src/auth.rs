@@ -70,12 +70,11 @@ impl Authenticator {
 
     async fn check(&self, token: &str) -> Result<Claims, ApiError> {
         match self {
-            Self::Local(verifier) => verifier.verify(token).await.map_err(|error| {
-                if !error.is_retryable() {
-                    tracing::info!(reason = %error, "token refused");
-                }
-                ApiError::Auth(Refusal::from(error))
-            }),
+            // The refusal's reason is in the request's access line.
+            Self::Local(verifier) => verifier
+                .verify(token)
+                .await
+                .map_err(|error| ApiError::Auth(Refusal::from(error))),
             Self::Remote { client, timeout } => verify_remotely(client, *timeout, token).await,
         }
     }
@@ -125,8 +124,8 @@ async fn verify_remotely(
 fn refused_by_auth_verify(status: tonic::Status) -> ApiError {
     use tonic::Code;
     match status.code() {
+        // The reason is in the request's access line.
         Code::Unauthenticated | Code::InvalidArgument => {
-            tracing::info!(reason = %status.message(), "token refused by auth-verify");
             Refusal::InvalidToken(status.message().to_owned()).into()
         }
         // Its message limit: the token is too large to be judged.
@@ -159,8 +158,8 @@ impl FromRequestParts<AppState> for Caller {
             .find(|(name, _)| *name == "user_id")
             .map(|(_, value)| value);
         if path_user != Some(claims.user_id.as_str()) {
+            // The reason is in the request's access line.
             let refusal = Refusal::forbidden(claims.user_id.as_str(), path_user.map(str::as_bytes));
-            tracing::info!(reason = %refusal, "path user id differs from the token's subject");
             return Err(refusal.into());
         }
         Ok(Self(claims.user_id))

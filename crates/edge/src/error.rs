@@ -9,9 +9,12 @@
 //! bodies stay generic; the cause is logged once, inside the request's span.
 
 use auth_core::{Problem, Refusal};
+use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+
+use crate::access_log::Refused;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -101,18 +104,28 @@ impl ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// The problem+json answer; a refusal also carries its reason for the
+    /// access line ([`Refused`]).
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
         let problem = self.problem();
-        let mut response = (status, problem.body).into_response();
+        let mut response = Response::new(Body::from(problem.body));
+        *response.status_mut() = status;
         let headers = response.headers_mut();
         for (name, value) in problem.headers {
-            if let Ok(value) = HeaderValue::from_str(&value) {
+            if let Ok(value) = HeaderValue::try_from(value) {
                 headers.insert(name, value);
             }
+        }
+        if let Self::Auth(refusal) = self {
+            let reason = match refusal {
+                Refusal::InvalidToken(reason) => reason,
+                other => other.to_string(),
+            };
+            response.extensions_mut().insert(Refused(reason));
         }
         response
     }

@@ -3,6 +3,7 @@
 //! user id is the token's subject, and calls the tasks service over gRPC with
 //! that user id and an internal credential.
 
+mod access_log;
 mod admin;
 mod auth;
 mod bare_errors;
@@ -30,9 +31,6 @@ use tokio::net::TcpListener;
 use tonic_health::pb::health_client::HealthClient;
 use tower::util::{MapFutureLayer, MapRequestLayer, MapResponseLayer};
 use tower_http::cors::CorsLayer;
-use tower_http::request_id::{PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
 
 pub use crate::auth::Authenticator;
 pub use crate::error::ApiError;
@@ -110,8 +108,8 @@ pub fn router(state: AppState) -> Router {
 
 /// `routes` behind the middleware every request of the API goes through:
 /// body limit, identity-header stripping, timeout, problem bodies for
-/// bare errors (405), CORS, request ids,
-/// tracing. (Public so that a test can put a probe route behind exactly
+/// bare errors (405), CORS, metrics, the request span and access line,
+/// request ids. (Public so that a test can put a probe route behind exactly
 /// this stack.)
 pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
     let cors = CorsLayer::new()
@@ -127,35 +125,14 @@ pub fn with_middleware(routes: Router<AppState>, state: AppState) -> Router {
         .expose_headers([header::LOCATION, REQUEST_ID])
         .max_age(std::time::Duration::from_secs(600));
     let limit = state.request_timeout;
-    let trace = TraceLayer::new_for_http()
-        .make_span_with(|request: &Request| {
-            let request_id = request
-                .headers()
-                .get(&REQUEST_ID)
-                .and_then(|id| id.to_str().ok())
-                .unwrap_or_default();
-            // The path only: a query string could carry a token.
-            tracing::info_span!(
-                "request",
-                method = %request.method(),
-                path = %request.uri().path(),
-                request_id,
-                user_id = tracing::field::Empty,
-            )
-        })
-        .on_response(DefaultOnResponse::new().level(Level::INFO));
 
     // One `layer` call (axum boxes the route again for each), outermost
     // first; each a tower layer that wraps the inner call's future, none
     // cloning the service below it per request as axum's `from_fn` does.
     let stack = tower::ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(
-            REQUEST_ID,
-            request_id::MakeCountedUuid,
-        ))
-        .layer(trace)
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(metrics::TrackLayer)
+        .layer(request_id::RequestIdLayer::new(REQUEST_ID))
+        .layer(access_log::AccessLogLayer::new(REQUEST_ID))
+        .layer(metrics::TrackLayer::default())
         .layer(cors)
         .layer(MapResponseLayer::new(bare_errors::problem_for_bare_errors))
         .layer(MapFutureLayer::new(move |answer| {

@@ -4,17 +4,19 @@
 //! latency. Label values come from fixed sets: route templates such as
 //! `/api/{user_id}/tasks` (never the raw path, so never a user id).
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::ready;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::error::ApiError;
 use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
 use axum::response::Response;
-use metrics::{Unit, counter, describe_counter, describe_histogram, histogram};
+use metrics::{Counter, Histogram, Unit, counter, describe_counter, describe_histogram, histogram};
 use tower::{Layer, Service};
 
 pub const HTTP_REQUESTS: &str = "edge_http_requests_total";
@@ -57,69 +59,117 @@ pub fn describe() {
     );
 }
 
-/// Counts every request, outermost (timeouts and refusals included): a
-/// tower layer that wraps the inner call's future (axum's `from_fn` would
-/// clone the whole service below it for each request).
-#[derive(Clone, Copy)]
-pub struct TrackLayer;
+/// Counts every request, timeouts and refusals included: a tower layer
+/// inside the router (so the request names its route template, axum's
+/// [`MatchedPath`]) that wraps the inner call's future. The metric handles
+/// are looked up once per route, method and status, and kept.
+#[derive(Clone, Default)]
+pub struct TrackLayer(Arc<Handles>);
 
 impl<S> Layer<S> for TrackLayer {
     type Service = Track<S>;
 
     fn layer(&self, inner: S) -> Track<S> {
-        Track(inner)
+        Track {
+            inner,
+            handles: Arc::clone(&self.0),
+        }
     }
 }
 
 /// See [`TrackLayer`].
 #[derive(Clone)]
-pub struct Track<S>(S);
+pub struct Track<S> {
+    inner: S,
+    handles: Arc<Handles>,
+}
 
 impl<S> Service<Request> for Track<S>
 where
     S: Service<Request, Response = Response, Error = Infallible>,
-    S::Future: Send + 'static,
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = Tracked<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.0.poll_ready(cx)
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
         let method = service_kit::metrics::method_label(request.method());
-        let answer = self.0.call(request);
-        Box::pin(async move {
-            let response = answer.await?;
-            record(&response, method, started);
-            Ok(response)
-        })
+        let route = request.extensions().get::<MatchedPath>().cloned();
+        Tracked {
+            answer: self.inner.call(request),
+            handles: Arc::clone(&self.handles),
+            route,
+            method,
+            started,
+        }
     }
 }
 
-fn record(response: &Response, method: &'static str, started: Instant) {
-    let route = response
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED.to_owned(), |path| path.as_str().to_owned());
-    let status = response.status().as_u16().to_string();
-    histogram!(HTTP_SECONDS, "route" => route.clone(), "method" => method)
-        .record(started.elapsed().as_secs_f64());
-    counter!(HTTP_REQUESTS, "route" => route, "method" => method, "status" => status).increment(1);
+pin_project_lite::pin_project! {
+    /// The inner answer; counts it when it is ready.
+    pub struct Tracked<F> {
+        #[pin]
+        answer: F,
+        handles: Arc<Handles>,
+        route: Option<MatchedPath>,
+        method: &'static str,
+        started: Instant,
+    }
 }
 
-/// Inside the router (a route layer, where the matched route is known):
-/// hands the route template out to [`track`] on the response.
-pub async fn route_template(request: Request, next: Next) -> Response {
-    let matched = request.extensions().get::<MatchedPath>().cloned();
-    let mut response = next.run(request).await;
-    if let Some(matched) = matched {
-        response.extensions_mut().insert(matched);
+impl<F> Future for Tracked<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let Ok(response) = ready!(this.answer.poll(cx));
+        let route = this.route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
+        this.handles.record(
+            route,
+            this.method,
+            response.status().as_u16(),
+            this.started.elapsed(),
+        );
+        Poll::Ready(Ok(response))
     }
-    response
+}
+
+/// The request metrics' handles, by route template, then method and status
+/// (a fixed, small set: see the module's note on labels).
+#[derive(Default)]
+pub struct Handles(RwLock<HashMap<Box<str>, HashMap<(&'static str, u16), (Histogram, Counter)>>>);
+
+impl Handles {
+    fn record(&self, route: &str, method: &'static str, status: u16, took: Duration) {
+        let seconds = took.as_secs_f64();
+        if let Ok(known) = self.0.read()
+            && let Some((latency, requests)) =
+                known.get(route).and_then(|m| m.get(&(method, status)))
+        {
+            latency.record(seconds);
+            requests.increment(1);
+            return;
+        }
+        let latency = histogram!(HTTP_SECONDS, "route" => route.to_owned(), "method" => method);
+        let requests = counter!(HTTP_REQUESTS, "route" => route.to_owned(), "method" => method,
+            "status" => status.to_string());
+        latency.record(seconds);
+        requests.increment(1);
+        if let Ok(mut known) = self.0.write() {
+            known
+                .entry(route.into())
+                .or_default()
+                .insert((method, status), (latency, requests));
+        }
+    }
 }
 
 /// One upstream call's outcome and time.

@@ -24,7 +24,5 @@ pub fn api() -> (Router<AppState>, Document) {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .split_for_parts();
-    // The route template, for the request metrics' `route` label.
-    let routes = routes.route_layer(axum::middleware::from_fn(crate::metrics::route_template));
     (routes, document)
 }

@@ -160,3 +160,105 @@ impl fmt::Display for Millis {
         write!(f, "{} ms", self.0.as_millis())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use axum::http::{HeaderValue, StatusCode};
+    use tower::ServiceExt;
+    use tracing::field::{Field, Visit};
+    use tracing_subscriber::layer::{Context as LayerContext, Layer as _, SubscriberExt};
+
+    use super::*;
+
+    /// Every event's fields, `message` included, as text.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<Vec<(String, String)>>>>);
+
+    struct Fields(Vec<(String, String)>);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+            self.0.push((field.name().to_owned(), format!("{value:?}")));
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.push((field.name().to_owned(), value.to_owned()));
+        }
+    }
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Lines {
+        fn on_event(&self, event: &tracing::Event<'_>, _: LayerContext<'_, S>) {
+            let mut fields = Fields(Vec::new());
+            event.record(&mut fields);
+            self.0.lock().expect("lines").push(fields.0);
+        }
+    }
+
+    /// The lines logged while `response` is answered through the layer.
+    async fn lines_for(response: fn() -> Response) -> Vec<Vec<(String, String)>> {
+        let lines = Lines::default();
+        let subscriber = tracing_subscriber::registry().with(
+            lines
+                .clone()
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+        );
+        let _default = tracing::subscriber::set_default(subscriber);
+        let service = AccessLogLayer::new(HeaderName::from_static("x-request-id")).layer(
+            tower::service_fn(move |_: Request| async move { Ok(response()) }),
+        );
+        let mut request = Request::new(axum::body::Body::empty());
+        request
+            .headers_mut()
+            .insert("x-request-id", HeaderValue::from_static("id-1"));
+        service.oneshot(request).await.expect("an answer");
+        let lines = lines.0.lock().expect("lines").clone();
+        lines
+    }
+
+    fn field<'a>(line: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        line.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_one_access_line_with_its_reason() {
+        let lines = lines_for(|| {
+            let mut response = Response::new(axum::body::Body::empty());
+            *response.status_mut() = StatusCode::UNAUTHORIZED;
+            response
+                .extensions_mut()
+                .insert(Refused("malformed token: why".to_owned()));
+            response
+        })
+        .await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        let line = &lines[0];
+        assert_eq!(field(line, "message"), Some("finished processing request"));
+        assert_eq!(field(line, "status"), Some("401"));
+        assert_eq!(field(line, "reason"), Some("malformed token: why"));
+        assert!(field(line, "latency").is_some_and(|l| l.ends_with(" ms")));
+    }
+
+    #[tokio::test]
+    async fn an_answer_has_no_reason_and_a_5xx_a_failure_line() {
+        let lines = lines_for(|| Response::new(axum::body::Body::empty())).await;
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert_eq!(field(&lines[0], "status"), Some("200"));
+        assert_eq!(field(&lines[0], "reason"), None);
+
+        let lines = lines_for(|| {
+            let mut response = Response::new(axum::body::Body::empty());
+            *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            response
+        })
+        .await;
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(field(&lines[1], "message"), Some("response failed"));
+        assert_eq!(
+            field(&lines[1], "classification"),
+            Some("Status code: 503 Service Unavailable")
+        );
+    }
+}

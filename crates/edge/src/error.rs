@@ -8,9 +8,13 @@
 //! 503/504 (naming the upstream) when tasks or auth-verify is down or slow. 5xx
 //! bodies stay generic; the cause is logged once, inside the request's span.
 
+use std::cell::RefCell;
+
+use auth_core::problem::PROBLEM_JSON;
 use auth_core::{Problem, Refusal};
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -111,6 +115,9 @@ impl IntoResponse for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
+        if let Self::Auth(refusal) = self {
+            return refused(status, refusal);
+        }
         let problem = self.problem();
         let mut response = Response::new(Body::from(problem.body));
         *response.status_mut() = status;
@@ -120,15 +127,57 @@ impl IntoResponse for ApiError {
                 headers.insert(name, value);
             }
         }
-        if let Self::Auth(refusal) = self {
-            let reason = match refusal {
-                Refusal::InvalidToken(reason) => reason,
-                other => other.to_string(),
-            };
-            response.extensions_mut().insert(Refused(reason));
-        }
         response
     }
+}
+
+/// A refusal's body and challenge, as sent.
+#[derive(Clone)]
+struct Answer {
+    body: Bytes,
+    challenge: Option<HeaderValue>,
+}
+
+thread_local! {
+    /// The last refusal answered on this thread, and its answer: a client
+    /// that keeps sending the same bad token (or none) gets the same
+    /// answer, built once. Keyed by the whole refusal, so an answer is only
+    /// ever reused for an equal one.
+    static LAST_REFUSAL: RefCell<Option<(Refusal, Answer)>> = const { RefCell::new(None) };
+}
+
+/// The answer to a refusal (auth-core's problem body and challenge), with
+/// its reason for the access line.
+fn refused(status: StatusCode, refusal: Refusal) -> Response {
+    let cached = LAST_REFUSAL.with_borrow(|last| {
+        last.as_ref()
+            .filter(|(seen, _)| *seen == refusal)
+            .map(|(_, answer)| answer.clone())
+    });
+    let answer = cached.unwrap_or_else(|| {
+        let problem = refusal.problem();
+        let answer = Answer {
+            body: Bytes::from(problem.body),
+            challenge: refusal
+                .challenge()
+                .and_then(|challenge| HeaderValue::try_from(challenge).ok()),
+        };
+        LAST_REFUSAL.set(Some((refusal.clone(), answer.clone())));
+        answer
+    });
+    let mut response = Response::new(Body::from(answer.body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    if let Some(challenge) = answer.challenge {
+        headers.insert(WWW_AUTHENTICATE, challenge);
+    }
+    let reason = match refusal {
+        Refusal::InvalidToken(reason) => reason,
+        other => other.to_string(),
+    };
+    response.extensions_mut().insert(Refused(reason));
+    response
 }
 
 impl From<JsonRejection> for ApiError {
@@ -196,5 +245,43 @@ mod tests {
         );
         assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(error.detail(), "internal error");
+    }
+
+    /// A refusal's answer is auth-core's, also when the one before on the
+    /// thread was another (the last answer is reused only for an equal
+    /// refusal).
+    #[tokio::test(flavor = "current_thread")]
+    async fn each_refusal_gets_its_own_answer_even_when_repeated() {
+        use axum::body::to_bytes;
+        let refusals = [
+            Refusal::InvalidToken("malformed token: one".to_owned()),
+            Refusal::InvalidToken("malformed token: one".to_owned()),
+            Refusal::InvalidToken("malformed token: two".to_owned()),
+            Refusal::MissingToken,
+            Refusal::Forbidden,
+            Refusal::InvalidToken("malformed token: one".to_owned()),
+        ];
+        for refusal in refusals {
+            let problem = refusal.problem();
+            let response = ApiError::Auth(refusal.clone()).into_response();
+            assert_eq!(response.status().as_u16(), problem.status, "{refusal:?}");
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .map(|v| v.to_str().expect("ascii").to_owned())
+            };
+            assert_eq!(
+                header("content-type").as_deref(),
+                problem.header("content-type")
+            );
+            assert_eq!(
+                header("www-authenticate").as_deref(),
+                problem.header("www-authenticate"),
+                "{refusal:?}"
+            );
+            let body = to_bytes(response.into_body(), 1 << 16).await.expect("body");
+            assert_eq!(body, problem.body.as_bytes(), "{refusal:?}");
+        }
     }
 }

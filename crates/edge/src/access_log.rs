@@ -205,7 +205,7 @@ mod tests {
         );
         let _default = tracing::subscriber::set_default(subscriber);
         let service = AccessLogLayer::new(HeaderName::from_static("x-request-id")).layer(
-            tower::service_fn(move |_: Request| async move { Ok(response()) }),
+            tower::service_fn(move |_: Request| async move { Ok::<_, Infallible>(response()) }),
         );
         let mut request = Request::new(axum::body::Body::empty());
         request

@@ -174,7 +174,10 @@ mod tests {
 
     /// Every event's fields, `message` included, as text.
     #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<Vec<(String, String)>>>>);
+    struct Lines(Arc<Mutex<Vec<Line>>>);
+
+    /// One event's fields.
+    type Line = Vec<(String, String)>;
 
     struct Fields(Vec<(String, String)>);
 
@@ -196,7 +199,7 @@ mod tests {
     }
 
     /// The lines logged while `response` is answered through the layer.
-    async fn lines_for(response: fn() -> Response) -> Vec<Vec<(String, String)>> {
+    async fn lines_for(response: fn() -> Response) -> Vec<Line> {
         let lines = Lines::default();
         let subscriber = tracing_subscriber::registry().with(
             lines
@@ -212,8 +215,7 @@ mod tests {
             .headers_mut()
             .insert("x-request-id", HeaderValue::from_static("id-1"));
         service.oneshot(request).await.expect("an answer");
-        let lines = lines.0.lock().expect("lines").clone();
-        lines
+        lines.0.lock().expect("lines").clone()
     }
 
     fn field<'a>(line: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -145,7 +145,10 @@ where
 /// The request metrics' handles, by route template, then method and status
 /// (a fixed, small set: see the module's note on labels).
 #[derive(Default)]
-pub struct Handles(RwLock<HashMap<Box<str>, HashMap<(&'static str, u16), (Histogram, Counter)>>>);
+pub struct Handles(RwLock<HashMap<Box<str>, ByAnswer>>);
+
+/// One route's latency histogram and request counter, by method and status.
+type ByAnswer = HashMap<(&'static str, u16), (Histogram, Counter)>;
 
 impl Handles {
     fn record(&self, route: &str, method: &'static str, status: u16, took: Duration) {

@@ -2,7 +2,6 @@
 //! the request extensions, calls the repository, and maps its errors to
 //! exact status codes.
 
-use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use proto::tasks::{
     self as pb, CreateTaskRequest, DeleteTaskRequest, DeleteTaskResponse, GetTaskRequest,
     ListTasksRequest, ListTasksResponse, ToggleCompleteRequest, UpdateTaskRequest,
@@ -147,50 +146,13 @@ fn to_proto(task: Task) -> pb::Task {
         title: task.title,
         description: task.description,
         completed: task.completed,
-        created_at: rfc3339(task.created_at),
-        updated_at: rfc3339(task.updated_at),
+        created_at: task.created_at.rfc3339(),
+        updated_at: task.updated_at.rfc3339(),
     }
-}
-
-/// RFC 3339 in UTC with a `Z`, e.g. `2026-11-25T10:00:00.123456Z`: what
-/// chrono's `to_rfc3339_opts(SecondsFormat::Micros, true)` writes, two
-/// digits at a time into a fixed buffer (a list writes two per task), with
-/// chrono's own answer for the years and leap seconds this fixed layout does
-/// not cover.
-fn rfc3339(at: DateTime<Utc>) -> String {
-    let chrono = || at.to_rfc3339_opts(SecondsFormat::Micros, true);
-    let naive = at.naive_utc();
-    let micros = naive.and_utc().timestamp_subsec_micros();
-    let Ok(year) = u32::try_from(naive.year()) else {
-        return chrono();
-    };
-    if year > 9999 || micros >= 1_000_000 {
-        return chrono();
-    }
-    let seconds = naive.num_seconds_from_midnight();
-    let mut out = *b"0000-00-00T00:00:00.000000Z";
-    let pairs = [
-        (0, year / 100),
-        (2, year % 100),
-        (5, naive.month()),
-        (8, naive.day()),
-        (11, seconds / 3600),
-        (14, seconds / 60 % 60),
-        (17, seconds % 60),
-        (20, micros / 10_000),
-        (22, micros / 100 % 100),
-        (24, micros % 100),
-    ];
-    for (at, value) in pairs {
-        out[at] = b'0' + (value / 10) as u8;
-        out[at + 1] = b'0' + (value % 10) as u8;
-    }
-    String::from_utf8(out.to_vec()).unwrap_or_else(|_| chrono())
 }
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
     use sea_orm::DbErr;
     use tonic::Code;
 
@@ -218,37 +180,6 @@ mod tests {
             (status.code(), status.message()),
             (Code::Unavailable, "database unavailable")
         );
-    }
-
-    #[test]
-    fn timestamps_are_rfc3339_utc() {
-        let at = Utc
-            .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
-            .single()
-            .expect("valid");
-        assert_eq!(rfc3339(at), "2026-11-25T10:00:00.000000Z");
-    }
-
-    #[test]
-    fn timestamps_match_chronos_rfc3339_everywhere() {
-        let chrono = |at: DateTime<Utc>| at.to_rfc3339_opts(SecondsFormat::Micros, true);
-        // From year 1 to 9999 in uneven steps, and the edges around it.
-        let mut seconds = -62_135_596_800_i64;
-        while seconds < 253_402_300_800 {
-            let micros = (seconds.rem_euclid(1_000_003) as u32) * 997 % 1_000_000;
-            let at = DateTime::from_timestamp(seconds, micros * 1000).expect("in range");
-            assert_eq!(rfc3339(at), chrono(at), "{seconds}");
-            seconds += 7_777_777 + micros as i64;
-        }
-        for at in [
-            DateTime::from_timestamp(-62_135_596_801, 0),
-            DateTime::from_timestamp(253_402_300_800, 0),
-            DateTime::from_timestamp(1_799_999_999, 1_500_000_000),
-            DateTime::from_timestamp(1_800_000_000, 999_999_999),
-        ] {
-            let at = at.expect("in range");
-            assert_eq!(rfc3339(at), chrono(at));
-        }
     }
 
     #[test]

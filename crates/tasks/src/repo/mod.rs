@@ -3,23 +3,25 @@
 //! writes) or runs a fixed, owner-scoped SQL text (the reads, [`reads`]), so
 //! every query is scoped to that user by construction; inputs arrive parsed
 //! ([`Title`], [`Description`], [`Page`]). Every write is one statement, so
-//! these functions are safe to call concurrently and inside a caller's
-//! transaction.
+//! these functions are safe to call concurrently, and the writes inside a
+//! caller's transaction; the reads run on the pool itself (sqlx directly).
 
 mod fields;
 mod outage;
 mod reads;
+mod timestamp;
 mod types;
 
 use auth_core::UserId;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ConnectionTrait, EntityTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 
 pub use fields::{
     DEFAULT_LIMIT, Description, MAX_DESCRIPTION_CHARS, MAX_LIMIT, MAX_TITLE_CHARS, Page, Title,
 };
 pub use outage::is_outage;
+pub use timestamp::Timestamp;
 pub use types::{NewTask, StatusFilter, Task, TaskError, TaskUpdate};
 
 use crate::entity::{self, Column, Entity};
@@ -28,7 +30,7 @@ use crate::entity::{self, Column, Entity};
 #[tracing::instrument(skip_all, fields(user_id = %user, ?filter, limit = page.limit(), offset = page.offset()))]
 pub async fn list(
     user: &UserId,
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     filter: StatusFilter,
     page: Page,
 ) -> Result<Vec<Task>, TaskError> {
@@ -48,7 +50,7 @@ pub async fn create(
 
 /// One of the user's tasks.
 #[tracing::instrument(skip_all, fields(user_id = %user, task_id = id))]
-pub async fn get(user: &UserId, db: &impl ConnectionTrait, id: i64) -> Result<Task, TaskError> {
+pub async fn get(user: &UserId, db: &DatabaseConnection, id: i64) -> Result<Task, TaskError> {
     reads::get(user, db, id).await?.ok_or(TaskError::NotFound)
 }
 

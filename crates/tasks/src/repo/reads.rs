@@ -1,20 +1,50 @@
-//! The hot reads (a user's list, one task) as fixed SQL text with rows read
-//! by position: no query built per call and no column looked up by name.
-//! The text is the same for every call, so sqlx prepares it once per
-//! connection and reuses it (its statement cache); `$N` parameters work on
-//! PostgreSQL and SQLite alike.
+//! The hot reads (a user's list, one task) as fixed SQL text, run through
+//! sqlx on the pool sea-orm holds, each row read by position as it arrives:
+//! no query built per call, no column looked up by name, no sea-orm
+//! `QueryResult` in between and no per-column type re-check (the columns
+//! are the migration's). The text is the same for every call, so sqlx
+//! prepares it once per connection and reuses it (its statement cache);
+//! `$N` parameters work on PostgreSQL and SQLite alike.
 //!
 //! Owner scoping by construction, as `Entity::secure_*` does for the other
-//! statements: every text here filters on `user_id = $1`, and
-//! [`owned`] is the only way to run one, binding the [`UserId`] as `$1`.
+//! statements: every text here filters on `user_id = $1`, and [`fetch`] is
+//! the only way to run one, binding the [`UserId`] as `$1`.
+//!
+//! Each statement gets the span sea-orm's `tracing-spans` would give it
+//! (same name, target and attributes), so a trace still goes down to the
+//! SQL and, with no exporter, the span is switched off like sea-orm's own.
 
 use auth_core::UserId;
-use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DbErr, QueryResult, Statement, Value};
+use sea_orm::sqlx::postgres::PgRow;
+use sea_orm::sqlx::sqlite::SqliteRow;
+use sea_orm::sqlx::{self, Row};
+use sea_orm::{ConnAcquireErr, DatabaseBackend, DatabaseConnection, DbErr, RuntimeErr};
+use tracing::Instrument;
+use tracing::field::Empty;
 
-use super::{Page, StatusFilter, Task};
+use super::{Page, StatusFilter, Task, Timestamp};
 
-/// The columns of [`Task`], in the order [`task`] reads them.
+/// The span of one statement, as sea-orm's `tracing-spans` opens it: its
+/// name, its target (which `service_kit::telemetry` switches off when no
+/// trace is exported) and the OpenTelemetry attributes, the text with its
+/// placeholders but never the values.
+macro_rules! statement_span {
+    ($name:literal, $db:expr, $sql:expr) => {
+        tracing::info_span!(
+            target: "sea_orm::database::db_connection",
+            $name,
+            otel.kind = "client",
+            db.system = system($db.get_database_backend()),
+            db.operation = "SELECT",
+            db.statement = $sql,
+            otel.status_code = Empty,
+            exception.message = Empty,
+        )
+    };
+}
+
+/// The columns of [`Task`], in the order [`postgres_task`] and
+/// [`sqlite_task`] read them.
 macro_rules! columns {
     () => {
         "SELECT id, user_id, title, description, completed, created_at, updated_at FROM tasks"
@@ -34,67 +64,181 @@ const LIST_BY_STATE: &str = concat!(
 /// Task `$2`, if the user owns it.
 const GET: &str = concat!(columns!(), " WHERE user_id = $1 AND id = $2");
 
+/// A value bound after the user id.
+#[derive(Clone, Copy)]
+enum Param {
+    Int(i64),
+    Bool(bool),
+}
+
 /// One page of the user's tasks, filtered.
 pub async fn list(
     user: &UserId,
-    db: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     filter: StatusFilter,
     page: Page,
 ) -> Result<Vec<Task>, DbErr> {
     // Page::parse bounds both far below i64::MAX.
-    let limit = i64::try_from(page.limit()).unwrap_or(i64::MAX);
-    let offset = i64::try_from(page.offset()).unwrap_or(i64::MAX);
-    let statement = match filter {
-        StatusFilter::All => owned(db, LIST, user, [limit.into(), offset.into()]),
-        StatusFilter::Pending | StatusFilter::Completed => {
-            let completed = filter == StatusFilter::Completed;
-            owned(
-                db,
-                LIST_BY_STATE,
-                user,
-                [limit.into(), offset.into(), completed.into()],
-            )
-        }
+    let limit = Param::Int(i64::try_from(page.limit()).unwrap_or(i64::MAX));
+    let offset = Param::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX));
+    let params = [limit, offset, Param::Bool(filter == StatusFilter::Completed)];
+    let (sql, rest) = match filter {
+        StatusFilter::All => (LIST, &params[..2]),
+        StatusFilter::Pending | StatusFilter::Completed => (LIST_BY_STATE, &params[..]),
     };
-    db.query_all_raw(statement)
-        .await?
-        .iter()
-        .map(task)
-        .collect()
+    let span = statement_span!("sea_orm.query_all", db, sql);
+    let rows = fetch(db, sql, user, rest, Many)
+        .instrument(span.clone())
+        .await;
+    record(&span, &rows);
+    rows
 }
 
 /// Task `id`, if the user owns it.
-pub async fn get(user: &UserId, db: &impl ConnectionTrait, id: i64) -> Result<Option<Task>, DbErr> {
-    let statement = owned(db, GET, user, [id.into()]);
-    db.query_one_raw(statement)
-        .await?
-        .as_ref()
-        .map(task)
-        .transpose()
+pub async fn get(
+    user: &UserId,
+    db: &DatabaseConnection,
+    id: i64,
+) -> Result<Option<Task>, DbErr> {
+    let span = statement_span!("sea_orm.query_one", db, GET);
+    let rows = fetch(db, GET, user, &[Param::Int(id)], One)
+        .instrument(span.clone())
+        .await;
+    record(&span, &rows);
+    Ok(rows?.pop())
 }
 
-/// `sql` for `user`: the user id is `$1`, `rest` are `$2`, `$3`, ….
-fn owned<const N: usize>(
-    db: &impl ConnectionTrait,
+/// How many rows a text may return.
+#[derive(Clone, Copy)]
+enum Rows {
+    /// Every row.
+    Many,
+    /// At most one (by primary key).
+    One,
+}
+use Rows::{Many, One};
+
+/// Runs `sql` for `user`: the user id is `$1`, `rest` are `$2`, `$3`, ….
+async fn fetch(
+    db: &DatabaseConnection,
     sql: &'static str,
     user: &UserId,
-    rest: [Value; N],
-) -> Statement {
-    let values = std::iter::once(user.as_str().into()).chain(rest);
-    Statement::from_sql_and_values(db.get_database_backend(), sql, values)
+    rest: &[Param],
+    rows: Rows,
+) -> Result<Vec<Task>, DbErr> {
+    let fetched = match db.get_database_backend() {
+        DatabaseBackend::Postgres => {
+            let mut query = sqlx::query::<sqlx::Postgres>(sql).bind(user.as_str());
+            for param in rest {
+                query = match *param {
+                    Param::Int(value) => query.bind(value),
+                    Param::Bool(value) => query.bind(value),
+                };
+            }
+            let query = query.try_map(postgres_task);
+            let pool = db.get_postgres_connection_pool();
+            match rows {
+                Many => query.fetch_all(pool).await,
+                One => query.fetch_optional(pool).await.map(Vec::from_iter),
+            }
+        }
+        DatabaseBackend::Sqlite => {
+            let mut query = sqlx::query::<sqlx::Sqlite>(sql).bind(user.as_str());
+            for param in rest {
+                query = match *param {
+                    Param::Int(value) => query.bind(value),
+                    Param::Bool(value) => query.bind(value),
+                };
+            }
+            let query = query.try_map(sqlite_task);
+            let pool = db.get_sqlite_connection_pool();
+            match rows {
+                Many => query.fetch_all(pool).await,
+                One => query.fetch_optional(pool).await.map(Vec::from_iter),
+            }
+        }
+        other => return Err(DbErr::Custom(format!("{other:?} is not supported"))),
+    };
+    fetched.map_err(to_db_err)
 }
 
-/// A row of the texts above, by position.
-fn task(row: &QueryResult) -> Result<Task, DbErr> {
+/// A PostgreSQL row of the texts above, by position, as sent (binary):
+/// the timestamps are read as the integer they are, no calendar type built.
+fn postgres_task(row: PgRow) -> Result<Task, sqlx::Error> {
     Ok(Task {
-        id: row.try_get_by_index(0)?,
-        user_id: row.try_get_by_index(1)?,
-        title: row.try_get_by_index(2)?,
-        description: row.try_get_by_index(3)?,
-        completed: row.try_get_by_index(4)?,
-        created_at: row.try_get_by_index::<DateTime<Utc>>(5)?,
-        updated_at: row.try_get_by_index::<DateTime<Utc>>(6)?,
+        id: row.try_get_unchecked(0)?,
+        user_id: row.try_get_unchecked::<&str, _>(1)?.to_owned(),
+        title: row.try_get_unchecked::<&str, _>(2)?.to_owned(),
+        description: row
+            .try_get_unchecked::<Option<&str>, _>(3)?
+            .map(str::to_owned),
+        completed: row.try_get_unchecked(4)?,
+        created_at: postgres_timestamp(&row, 5)?,
+        updated_at: postgres_timestamp(&row, 6)?,
     })
+}
+
+/// A `timestamptz` column: microseconds since 2000-01-01, as an `int8` is.
+fn postgres_timestamp(row: &PgRow, index: usize) -> Result<Timestamp, sqlx::Error> {
+    let micros = row.try_get_unchecked(index)?;
+    Timestamp::from_postgres(micros).ok_or_else(|| sqlx::Error::ColumnDecode {
+        index: index.to_string(),
+        source: format!("timestamp out of range: {micros} µs after 2000-01-01").into(),
+    })
+}
+
+/// A SQLite row of the texts above, by position. SQLite stores the
+/// timestamps as text, which sqlx's chrono decoding reads in every form it
+/// may have been written in.
+fn sqlite_task(row: SqliteRow) -> Result<Task, sqlx::Error> {
+    let timestamp = |index: usize| {
+        row.try_get_unchecked::<chrono::DateTime<chrono::Utc>, _>(index)
+            .map(Timestamp::from)
+    };
+    Ok(Task {
+        id: row.try_get_unchecked(0)?,
+        user_id: row.try_get_unchecked::<&str, _>(1)?.to_owned(),
+        title: row.try_get_unchecked::<&str, _>(2)?.to_owned(),
+        description: row
+            .try_get_unchecked::<Option<&str>, _>(3)?
+            .map(str::to_owned),
+        completed: row.try_get_unchecked(4)?,
+        created_at: timestamp(5)?,
+        updated_at: timestamp(6)?,
+    })
+}
+
+/// sqlx's error as sea-orm reports it for the same statement: a pool that
+/// gives no connection is `ConnectionAcquire`, anything else `Query`.
+fn to_db_err(error: sqlx::Error) -> DbErr {
+    match error {
+        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
+        error => DbErr::Query(RuntimeErr::SqlxError(error.into())),
+    }
+}
+
+
+fn system(backend: DatabaseBackend) -> &'static str {
+    match backend {
+        DatabaseBackend::Postgres => "postgresql",
+        DatabaseBackend::Sqlite => "sqlite",
+        DatabaseBackend::MySql => "mysql",
+        _ => "other_sql",
+    }
+}
+
+/// The outcome on the statement's span, as sea-orm records it.
+fn record<T>(span: &tracing::Span, result: &Result<T, DbErr>) {
+    match result {
+        Ok(_) => {
+            span.record("otel.status_code", "OK");
+        }
+        Err(error) => {
+            span.record("otel.status_code", "ERROR");
+            span.record("exception.message", tracing::field::display(error));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,6 @@
 //! What the repository takes and gives back: plain data, no sea-orm types.
 
-use chrono::{DateTime, Utc};
-
+use super::Timestamp;
 use super::fields::{Description, Title};
 use crate::entity;
 
@@ -13,8 +12,8 @@ pub struct Task {
     pub title: String,
     pub description: Option<String>,
     pub completed: bool,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 impl From<entity::Model> for Task {
@@ -25,8 +24,8 @@ impl From<entity::Model> for Task {
             title: m.title,
             description: m.description,
             completed: m.completed,
-            created_at: m.created_at,
-            updated_at: m.updated_at,
+            created_at: m.created_at.into(),
+            updated_at: m.updated_at.into(),
         }
     }
 }

@@ -126,45 +126,78 @@ async fn fetch(
     rest: &[Param],
     rows: Rows,
 ) -> Result<Vec<Task>, DbErr> {
-    let fetched = match db.get_database_backend() {
+    // Each backend's future is boxed, as sea-orm's are: sqlx's are large,
+    // and unboxed they would be copied with every enclosing future's move.
+    match db.get_database_backend() {
         DatabaseBackend::Postgres => {
-            let mut query = sqlx::query::<sqlx::Postgres>(sql).bind(user.as_str());
-            for param in rest {
-                query = match *param {
-                    Param::Int(value) => query.bind(value),
-                    Param::Bool(value) => query.bind(value),
-                };
-            }
-            let query = query.try_map(postgres_task);
             let pool = db.get_postgres_connection_pool();
-            match rows {
-                Many => query.fetch_all(pool).await,
-                One => query.fetch_optional(pool).await.map(Vec::from_iter),
-            }
+            Box::pin(fetch_postgres(pool, sql, user, rest, rows)).await
         }
         DatabaseBackend::Sqlite => {
-            let mut query = sqlx::query::<sqlx::Sqlite>(sql).bind(user.as_str());
-            for param in rest {
-                query = match *param {
-                    Param::Int(value) => query.bind(value),
-                    Param::Bool(value) => query.bind(value),
-                };
-            }
-            let query = query.try_map(sqlite_task);
             let pool = db.get_sqlite_connection_pool();
-            match rows {
-                Many => query.fetch_all(pool).await,
-                One => query.fetch_optional(pool).await.map(Vec::from_iter),
-            }
+            Box::pin(fetch_sqlite(pool, sql, user, rest, rows)).await
         }
-        other => return Err(DbErr::Custom(format!("{other:?} is not supported"))),
+        other => Err(DbErr::Custom(format!("{other:?} is not supported"))),
+    }
+}
+
+/// [`fetch`] on PostgreSQL, as sea-orm runs a statement: a connection from
+/// the pool, then the query on it (fewer stream layers than the pool's own
+/// `fetch_all`, each of which enters the caller's span at every poll).
+async fn fetch_postgres(
+    pool: &sqlx::PgPool,
+    sql: &'static str,
+    user: &UserId,
+    rest: &[Param],
+    rows: Rows,
+) -> Result<Vec<Task>, DbErr> {
+    let mut query = sqlx::query::<sqlx::Postgres>(sql).bind(user.as_str());
+    for param in rest {
+        query = match *param {
+            Param::Int(value) => query.bind(value),
+            Param::Bool(value) => query.bind(value),
+        };
+    }
+    let mut conn = pool.acquire().await.map_err(acquire_err)?;
+    let fetched = match rows {
+        Many => query.fetch_all(&mut *conn).await,
+        One => query.fetch_optional(&mut *conn).await.map(Vec::from_iter),
     };
-    fetched.map_err(to_db_err)
+    let fetched = fetched.map_err(query_err)?;
+    fetched.into_iter().map(postgres_task).collect()
+}
+
+/// [`fetch`] on SQLite, the same way.
+async fn fetch_sqlite(
+    pool: &sqlx::SqlitePool,
+    sql: &'static str,
+    user: &UserId,
+    rest: &[Param],
+    rows: Rows,
+) -> Result<Vec<Task>, DbErr> {
+    let mut query = sqlx::query::<sqlx::Sqlite>(sql).bind(user.as_str());
+    for param in rest {
+        query = match *param {
+            Param::Int(value) => query.bind(value),
+            Param::Bool(value) => query.bind(value),
+        };
+    }
+    let mut conn = pool.acquire().await.map_err(acquire_err)?;
+    let fetched = match rows {
+        Many => query.fetch_all(&mut *conn).await,
+        One => query.fetch_optional(&mut *conn).await.map(Vec::from_iter),
+    };
+    let fetched = fetched.map_err(query_err)?;
+    fetched.into_iter().map(sqlite_task).collect()
 }
 
 /// A PostgreSQL row of the texts above, by position, as sent (binary):
 /// the timestamps are read as the integer they are, no calendar type built.
-fn postgres_task(row: PgRow) -> Result<Task, sqlx::Error> {
+fn postgres_task(row: PgRow) -> Result<Task, DbErr> {
+    postgres_row(&row).map_err(query_err)
+}
+
+fn postgres_row(row: &PgRow) -> Result<Task, sqlx::Error> {
     Ok(Task {
         id: row.try_get_unchecked(0)?,
         user_id: row.try_get_unchecked::<&str, _>(1)?.to_owned(),
@@ -173,8 +206,8 @@ fn postgres_task(row: PgRow) -> Result<Task, sqlx::Error> {
             .try_get_unchecked::<Option<&str>, _>(3)?
             .map(str::to_owned),
         completed: row.try_get_unchecked(4)?,
-        created_at: postgres_timestamp(&row, 5)?,
-        updated_at: postgres_timestamp(&row, 6)?,
+        created_at: postgres_timestamp(row, 5)?,
+        updated_at: postgres_timestamp(row, 6)?,
     })
 }
 
@@ -190,7 +223,11 @@ fn postgres_timestamp(row: &PgRow, index: usize) -> Result<Timestamp, sqlx::Erro
 /// A SQLite row of the texts above, by position. SQLite stores the
 /// timestamps as text, which sqlx's chrono decoding reads in every form it
 /// may have been written in.
-fn sqlite_task(row: SqliteRow) -> Result<Task, sqlx::Error> {
+fn sqlite_task(row: SqliteRow) -> Result<Task, DbErr> {
+    sqlite_row(&row).map_err(query_err)
+}
+
+fn sqlite_row(row: &SqliteRow) -> Result<Task, sqlx::Error> {
     let timestamp = |index: usize| {
         row.try_get_unchecked::<chrono::DateTime<chrono::Utc>, _>(index)
             .map(Timestamp::from)
@@ -208,16 +245,19 @@ fn sqlite_task(row: SqliteRow) -> Result<Task, sqlx::Error> {
     })
 }
 
-/// sqlx's error as sea-orm reports it for the same statement: a pool that
-/// gives no connection is `ConnectionAcquire`, anything else `Query`.
-fn to_db_err(error: sqlx::Error) -> DbErr {
+/// A pool that gives no connection, as sea-orm reports it.
+fn acquire_err(error: sqlx::Error) -> DbErr {
     match error {
         sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
         sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
-        error => DbErr::Query(RuntimeErr::SqlxError(error.into())),
+        error => DbErr::Conn(RuntimeErr::SqlxError(error.into())),
     }
 }
 
+/// A failed statement (or a row that does not decode), as sea-orm reports it.
+fn query_err(error: sqlx::Error) -> DbErr {
+    DbErr::Query(RuntimeErr::SqlxError(error.into()))
+}
 
 fn system(backend: DatabaseBackend) -> &'static str {
     match backend {

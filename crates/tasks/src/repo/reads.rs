@@ -81,7 +81,11 @@ pub async fn list(
     // Page::parse bounds both far below i64::MAX.
     let limit = Param::Int(i64::try_from(page.limit()).unwrap_or(i64::MAX));
     let offset = Param::Int(i64::try_from(page.offset()).unwrap_or(i64::MAX));
-    let params = [limit, offset, Param::Bool(filter == StatusFilter::Completed)];
+    let params = [
+        limit,
+        offset,
+        Param::Bool(filter == StatusFilter::Completed),
+    ];
     let (sql, rest) = match filter {
         StatusFilter::All => (LIST, &params[..2]),
         StatusFilter::Pending | StatusFilter::Completed => (LIST_BY_STATE, &params[..]),
@@ -95,11 +99,7 @@ pub async fn list(
 }
 
 /// Task `id`, if the user owns it.
-pub async fn get(
-    user: &UserId,
-    db: &DatabaseConnection,
-    id: i64,
-) -> Result<Option<Task>, DbErr> {
+pub async fn get(user: &UserId, db: &DatabaseConnection, id: i64) -> Result<Option<Task>, DbErr> {
     let span = statement_span!("sea_orm.query_one", db, GET);
     let rows = fetch(db, GET, user, &[Param::Int(id)], One)
         .instrument(span.clone())

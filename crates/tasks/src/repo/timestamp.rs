@@ -127,10 +127,7 @@ mod tests {
             .with_ymd_and_hms(2026, 11, 25, 10, 0, 0)
             .single()
             .expect("valid");
-        assert_eq!(
-            Timestamp::from(at).rfc3339(),
-            "2026-11-25T10:00:00.000000Z"
-        );
+        assert_eq!(Timestamp::from(at).rfc3339(), "2026-11-25T10:00:00.000000Z");
     }
 
     #[test]
@@ -162,7 +159,9 @@ mod tests {
         let at = Timestamp::from_postgres(0).expect("in range");
         assert_eq!(at.rfc3339(), "2000-01-01T00:00:00.000000Z");
         assert_eq!(
-            Timestamp::from_postgres(-1).map(Timestamp::rfc3339).as_deref(),
+            Timestamp::from_postgres(-1)
+                .map(Timestamp::rfc3339)
+                .as_deref(),
             Some("1999-12-31T23:59:59.999999Z")
         );
         assert_eq!(Timestamp::from_postgres(i64::MAX), None);

@@ -315,8 +315,13 @@ def psql(url: str, sql: str) -> str:
 
 
 def db_url(name: str) -> str:
+    """The benchmark database's URL, without TLS for every client (tasks,
+    pgbench, the floors, the comparators): PostgreSQL here offers TLS, and
+    sqlx and libpq take it by default (`sslmode=prefer`) where Node's `pg`
+    does not, so one client would pay for encryption on loopback that
+    another skips."""
     base, _, _ = ADMIN_URL.rpartition("/")
-    return f"{base}/{name}"
+    return f"{base}/{name}?sslmode=disable"
 
 
 def seed(url: str) -> dict[str, list[tuple[str, int]]]:

@@ -49,7 +49,7 @@ EDGE_STEPS = [
     ("per-request clone and drop of the route's service and state (axum)", [],
      [r"^<T as tower::util::boxed_clone_sync::CloneService<R>>::clone_box$",
       r"^core::ptr::drop_in_place<tower::util::oneshot::State<tower::util::boxed_clone_sync"]),
-    ("request id", [], [r"^<tower_http::request_id::SetRequestId<S,M> as tower_service::Service<.*>>::call$"]),
+    ("request id (the edge's layer)", [], [r"^edge::request_id::make$"]),
     ("tracing: spans and log lines", [], TRACING),
     ("token verification (auth-core)", [r"^auth_core::verifier::TokenVerifier::verify(_at)?::\{\{closure\}\}$"],
      [r"^auth_core::jwt::decode(_timed)?$", r"^auth_core::jwt::inspect$",
@@ -66,8 +66,9 @@ EDGE_STEPS = [
     ("  of which protobuf decode", [], [r"^<tonic_prost::codec::ProstDecoder<U> as tonic::codec::Decoder>::decode$"]),
     ("HTTP/2 connection task (h2)", [],
      [r"^<hyper::proto::h2::client::H2ClientFuture<B,T,E> as core::future::future::Future>::poll$"]),
-    ("JSON out (serde_json)", [],
-     [r"^<axum::json::Json<T> as axum_core::response::into_response::IntoResponse>::into_response$"]),
+    ("JSON out (the list: written from the reply's bytes; the floor: serde_json)", [],
+     [r"^<axum::json::Json<T> as axum_core::response::into_response::IntoResponse>::into_response$",
+      r"^edge::routes::tasks::json::tasks$"]),
 ]
 TASKS_STEPS = [
     ("HTTP/2 server connection (h2, hyper)", [],
@@ -80,11 +81,11 @@ TASKS_STEPS = [
     ("  of which query building (sea-query)", [],
      [r"^<sea_query::query::select::SelectStatement as sea_orm::database::statement::StatementBuilder>::build$",
       r"^tasks::entity::Entity::secure_find$", r"^sea_orm::query::select::Select<E>::new$"]),
-    ("  of which sending and receiving (sea-orm, sqlx)", [],
-     [r"ConnectionTrait>::query_all_raw::\{\{closure\}\}$"]),
+    ("  of which sending and receiving (sqlx; tasks: the fetch, rows read as they arrive included)", [],
+     [r"ConnectionTrait>::query_all_raw::\{\{closure\}\}$", r"^tasks::repo::reads::fetch_postgres::\{\{closure\}\}$"]),
     ("  of which row mapping (by name: sea-orm's model; by position: repo::reads)", [],
-     [r"FromQueryResult>::from_query_result(_nullable)?$", r"^tasks::repo::reads::task$"]),
-    ("row → protobuf (timestamps)", [r"^tasks::service::to_proto$"], [r"^tasks::service::rfc3339$"]),
+     [r"FromQueryResult>::from_query_result(_nullable)?$", r"^tasks::repo::reads::postgres_row$"]),
+    ("row → protobuf (timestamps)", [r"^tasks::service::to_proto$"], [r"^tasks::repo::timestamp::Timestamp::rfc3339$"]),
     ("protobuf encode", [], [r"^<tonic_prost::codec::ProstEncoder<T> as tonic::codec::Encoder>::encode$"]),
 ]
 

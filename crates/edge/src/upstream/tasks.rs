@@ -136,62 +136,49 @@ impl TasksClient {
         Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
     {
         let started = std::time::Instant::now();
-        let result = self.attempts(client, user_id, message, call).await;
+        let result = async {
+            let credential = self.credentials.authorization(user_id)?;
+            let deadline = Instant::now() + self.timeout;
+            self.has_endpoints(deadline).await?;
+            let mut attempt = 1;
+            loop {
+                tracing::Span::current().record("attempts", attempt);
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    return Err(ApiError::Timeout(TASKS));
+                }
+                let mut request = tonic::Request::new(message.clone());
+                request.set_timeout(remaining);
+                let metadata = request.metadata_mut();
+                metadata.insert(proto::USER_ID_METADATA, credential.user_id.clone());
+                metadata.insert("authorization", credential.authorization.clone());
+                service_kit::trace::inject(metadata.as_mut());
+                let status =
+                    match tokio::time::timeout(remaining, call(client.clone(), request)).await {
+                        Err(_) => return Err(ApiError::Timeout(TASKS)),
+                        Ok(Ok(reply)) => return Ok(reply.into_inner()),
+                        Ok(Err(status)) => status,
+                    };
+                let failure = Failure::of(&status);
+                if attempt >= MAX_ATTEMPTS || !failure.retryable(status.code(), M::IDEMPOTENT) {
+                    return Err(api_error(status));
+                }
+                tracing::warn!(
+                    code = ?status.code(),
+                    error = %status.message(),
+                    "tasks call failed; trying another replica"
+                );
+                attempt += 1;
+                crate::metrics::upstream_retry(UPSTREAM, M::OPERATION);
+                self.pool.refresh(deadline).await;
+            }
+        }
+        .await;
         let outcome = result
             .as_ref()
             .map_or_else(crate::metrics::outcome_of, |_| "ok");
         crate::metrics::upstream_call(UPSTREAM, M::OPERATION, outcome, started.elapsed());
         result
-    }
-
-    async fn attempts<C, M, R, F, Fut>(
-        &self,
-        client: &C,
-        user_id: &UserId,
-        message: M,
-        call: F,
-    ) -> Result<R, ApiError>
-    where
-        C: Clone,
-        M: Idempotent + Clone,
-        F: Fn(C, tonic::Request<M>) -> Fut,
-        Fut: Future<Output = Result<tonic::Response<R>, tonic::Status>>,
-    {
-        let credential = self.credentials.authorization(user_id)?;
-        let deadline = Instant::now() + self.timeout;
-        self.has_endpoints(deadline).await?;
-        let mut attempt = 1;
-        loop {
-            tracing::Span::current().record("attempts", attempt);
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return Err(ApiError::Timeout(TASKS));
-            }
-            let mut request = tonic::Request::new(message.clone());
-            request.set_timeout(remaining);
-            let metadata = request.metadata_mut();
-            metadata.insert(proto::USER_ID_METADATA, credential.user_id.clone());
-            metadata.insert("authorization", credential.authorization.clone());
-            service_kit::trace::inject(metadata.as_mut());
-            let status = match tokio::time::timeout(remaining, call(client.clone(), request)).await
-            {
-                Err(_) => return Err(ApiError::Timeout(TASKS)),
-                Ok(Ok(reply)) => return Ok(reply.into_inner()),
-                Ok(Err(status)) => status,
-            };
-            let failure = Failure::of(&status);
-            if attempt >= MAX_ATTEMPTS || !failure.retryable(status.code(), M::IDEMPOTENT) {
-                return Err(api_error(status));
-            }
-            tracing::warn!(
-                code = ?status.code(),
-                error = %status.message(),
-                "tasks call failed; trying another replica"
-            );
-            attempt += 1;
-            crate::metrics::upstream_retry(UPSTREAM, M::OPERATION);
-            self.pool.refresh(deadline).await;
-        }
     }
 
     /// Whether tasks answers its health check as SERVING (asked again on

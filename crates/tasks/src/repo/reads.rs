@@ -141,9 +141,31 @@ async fn fetch(
     }
 }
 
-/// [`fetch`] on PostgreSQL, as sea-orm runs a statement: a connection from
-/// the pool, then the query on it (fewer stream layers than the pool's own
-/// `fetch_all`, each of which enters the caller's span at every poll).
+/// The body of [`fetch`] on one backend, as sea-orm runs a statement: a
+/// connection from the pool, then the query on it (fewer stream layers
+/// than the pool's own `fetch_all`, each of which enters the caller's span
+/// at every poll). A macro: sqlx's bounds for one function over both
+/// databases would be longer than the body.
+macro_rules! fetch_on {
+    ($database:ty, $pool:expr, $sql:expr, $user:expr, $rest:expr, $rows:expr, $task:path) => {{
+        let mut query = sqlx::query::<$database>($sql).bind($user.as_str());
+        for param in $rest {
+            query = match *param {
+                Param::Int(value) => query.bind(value),
+                Param::Bool(value) => query.bind(value),
+            };
+        }
+        let mut conn = $pool.acquire().await.map_err(acquire_err)?;
+        let fetched = match $rows {
+            Many => query.fetch_all(&mut *conn).await,
+            One => query.fetch_optional(&mut *conn).await.map(Vec::from_iter),
+        };
+        let fetched = fetched.map_err(query_err)?;
+        fetched.into_iter().map($task).collect()
+    }};
+}
+
+/// [`fetch`] on PostgreSQL.
 async fn fetch_postgres(
     pool: &sqlx::PgPool,
     sql: &'static str,
@@ -151,23 +173,10 @@ async fn fetch_postgres(
     rest: &[Param],
     rows: Rows,
 ) -> Result<Vec<Task>, DbErr> {
-    let mut query = sqlx::query::<sqlx::Postgres>(sql).bind(user.as_str());
-    for param in rest {
-        query = match *param {
-            Param::Int(value) => query.bind(value),
-            Param::Bool(value) => query.bind(value),
-        };
-    }
-    let mut conn = pool.acquire().await.map_err(acquire_err)?;
-    let fetched = match rows {
-        Many => query.fetch_all(&mut *conn).await,
-        One => query.fetch_optional(&mut *conn).await.map(Vec::from_iter),
-    };
-    let fetched = fetched.map_err(query_err)?;
-    fetched.into_iter().map(postgres_task).collect()
+    fetch_on!(sqlx::Postgres, pool, sql, user, rest, rows, postgres_task)
 }
 
-/// [`fetch`] on SQLite, the same way.
+/// [`fetch`] on SQLite.
 async fn fetch_sqlite(
     pool: &sqlx::SqlitePool,
     sql: &'static str,
@@ -175,20 +184,7 @@ async fn fetch_sqlite(
     rest: &[Param],
     rows: Rows,
 ) -> Result<Vec<Task>, DbErr> {
-    let mut query = sqlx::query::<sqlx::Sqlite>(sql).bind(user.as_str());
-    for param in rest {
-        query = match *param {
-            Param::Int(value) => query.bind(value),
-            Param::Bool(value) => query.bind(value),
-        };
-    }
-    let mut conn = pool.acquire().await.map_err(acquire_err)?;
-    let fetched = match rows {
-        Many => query.fetch_all(&mut *conn).await,
-        One => query.fetch_optional(&mut *conn).await.map(Vec::from_iter),
-    };
-    let fetched = fetched.map_err(query_err)?;
-    fetched.into_iter().map(sqlite_task).collect()
+    fetch_on!(sqlx::Sqlite, pool, sql, user, rest, rows, sqlite_task)
 }
 
 /// A PostgreSQL row of the texts above, by position, as sent (binary):
